@@ -1,0 +1,118 @@
+import { z } from "zod";
+import type { Random } from "./random.js";
+
+/**
+ * A fault the sandbox injects into matching requests.
+ *
+ * - `latency`: wait `ms` (plus up to `jitterMs`) before handling.
+ * - `error`: answer `status` with a JSON or an HTML body, either `before` the request is
+ *   handled (nothing changes) or `after` it was applied (e.g. a 504 for a transaction that
+ *   did land, a 500 for a payment that was created).
+ * - `drop`: apply the request, then close the connection without an answer.
+ * - `tamper`: change fields of the payment in the answer (not in the sandbox's state), to
+ *   test that a client checks what Pi returned before signing.
+ */
+export const faultRuleSchema = z.strictObject({
+  /** `METHOD /path`, where a `*` segment matches any one segment, e.g. `POST /transactions`. */
+  route: z.string().regex(/^(GET|POST|PUT|DELETE|\*) \/\S*$/),
+  kind: z.enum(["latency", "error", "drop", "tamper"]),
+  ms: z.number().int().min(0).optional(),
+  jitterMs: z.number().int().min(0).optional(),
+  status: z.number().int().min(400).max(599).optional(),
+  body: z.enum(["json", "html"]).optional(),
+  when: z.enum(["before", "after"]).optional(),
+  payment: z.record(z.string(), z.unknown()).optional(),
+  /** Chance that a matching request is hit, drawn from the sandbox's seeded generator. */
+  probability: z.number().min(0).max(1).optional(),
+  /** Hit at most this many matching requests, then stop. */
+  times: z.number().int().min(1).optional(),
+});
+
+/** A fault the sandbox injects into matching requests. */
+export type FaultRule = z.input<typeof faultRuleSchema>;
+
+interface ActiveRule {
+  rule: z.output<typeof faultRuleSchema>;
+  method: string;
+  segments: string[];
+  remaining: number;
+}
+
+/** What the faults decided for one request. */
+export interface FaultPlan {
+  latencyMs: number;
+  errorBefore?: { status: number; body: "json" | "html" };
+  errorAfter?: { status: number; body: "json" | "html" };
+  drop: boolean;
+  tamper?: Record<string, unknown>;
+  /** Names of the rules that hit, for the request log. */
+  hits: string[];
+}
+
+/** The set of active fault rules, drawing from a seeded generator so a run can be replayed. */
+export class FaultInjector {
+  private rules: ActiveRule[] = [];
+
+  constructor(private readonly random: Random) {}
+
+  /** Replaces the active rules. */
+  set(rules: readonly FaultRule[]): void {
+    this.rules = rules.map((input) => {
+      const rule = faultRuleSchema.parse(input);
+      const [method = "*", path = "/"] = rule.route.split(" ");
+      return { rule, method, segments: split(path), remaining: rule.times ?? Number.POSITIVE_INFINITY };
+    });
+  }
+
+  /** Adds rules to the active ones. */
+  add(rules: readonly FaultRule[]): void {
+    const current = this.rules;
+    this.set(rules);
+    this.rules = [...current, ...this.rules];
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** Decides the faults for a request; consumes `times` and draws probabilities. */
+  plan(method: string, path: string): FaultPlan {
+    const plan: FaultPlan = { latencyMs: 0, drop: false, hits: [] };
+    const segments = split(path);
+    for (const active of this.rules) {
+      if (active.remaining <= 0 || !matches(active, method, segments)) continue;
+      if (active.rule.probability !== undefined && this.random.next() >= active.rule.probability) continue;
+      active.remaining -= 1;
+      const { rule } = active;
+      plan.hits.push(`${rule.kind}${rule.status ? ` ${rule.status}` : ""}${rule.when ? ` ${rule.when}` : ""}`);
+      switch (rule.kind) {
+        case "latency":
+          plan.latencyMs += (rule.ms ?? 0) + (rule.jitterMs ? this.random.int(rule.jitterMs + 1) : 0);
+          break;
+        case "error": {
+          const error = { status: rule.status ?? 500, body: rule.body ?? "json" };
+          if (rule.when === "after") plan.errorAfter = error;
+          else plan.errorBefore = error;
+          break;
+        }
+        case "drop":
+          plan.drop = true;
+          break;
+        case "tamper":
+          plan.tamper = { ...plan.tamper, ...rule.payment };
+          break;
+      }
+    }
+    return plan;
+  }
+}
+
+function split(path: string): string[] {
+  return path.split("?")[0]!.split("/").filter(Boolean);
+}
+
+function matches(active: ActiveRule, method: string, segments: string[]): boolean {
+  if (active.method !== "*" && active.method !== method) return false;
+  if (active.segments.length !== segments.length) return false;
+  return active.segments.every((s, i) => s === "*" || s === segments[i]);
+}
