@@ -1,0 +1,237 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { parseAmount } from "../domain/amount.js";
+import { assertPaymentMatches } from "../domain/check-payment.js";
+import { ChainError, ConfigurationError } from "../domain/errors.js";
+import { parsePaymentId, parseTxid } from "../domain/ids.js";
+import { type PaymentArgs, parsePaymentArgs, type ValidPaymentArgs } from "../domain/payment-args.js";
+import { NETWORKS, type NetworkName, type PaymentDTO, type UserDTO } from "../domain/payment-dto.js";
+import { parseWith } from "../domain/validation.js";
+import { primaryResultCode } from "./map-horizon-error.js";
+import { createPiChain } from "./pi-chain.js";
+import { createPiPlatform, type RetryPolicy } from "./pi-platform.js";
+import type { PiChain, PiPlatform, SignedTransaction } from "./types.js";
+
+/** Options of {@link PiNetwork}. */
+export interface PiNetworkOptions {
+  /** The app's server API key. */
+  apiKey: string;
+  /** The app wallet's secret seed (S…). */
+  walletSeed: string;
+  /** "Pi Network" (Mainnet) or "Pi Testnet". */
+  network: NetworkName;
+  /** @default "https://api.minepi.com" */
+  apiUrl?: string;
+  /** @default Pi's Horizon for `network` */
+  horizonUrl?: string;
+  /** Retries of Pi reads and idempotent writes. */
+  retry?: RetryPolicy | false;
+  /** Per-request timeout for Pi calls in ms. @default 20000 */
+  timeoutMs?: number;
+  /** See {@link PiChainOptions.timeBoundSeconds}. @default 60 */
+  timeBoundSeconds?: number;
+  /** First wait before re-sending an envelope whose outcome is unknown; doubles up to 10 s. @default 1000 */
+  resubmitDelayMs?: number;
+  /** How many times `submitPayment` may build a new envelope after one provably died. @default 3 */
+  maxRebuilds?: number;
+}
+
+const optionsSchema = z.strictObject({
+  apiKey: z.string().trim().min(1, "must be your app's server API key"),
+  walletSeed: z.string({ error: "must be the app wallet's secret seed" }),
+  network: z.enum(NETWORKS, { error: () => `must be one of ${NETWORKS.map((n) => `"${n}"`).join(", ")}` }),
+  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+  horizonUrl: z.url({ protocol: /^https?$/ }).optional(),
+  retry: z.unknown().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  timeBoundSeconds: z.number().int().positive().optional(),
+  resubmitDelayMs: z.number().int().min(0).default(1000),
+  maxRebuilds: z.number().int().min(0).default(3),
+});
+
+interface Clients {
+  platform: PiPlatform;
+  chain: PiChain;
+  resubmitDelayMs: number;
+  maxRebuilds: number;
+}
+
+/**
+ * The server-side calls of Pi's SDKs (create, submit, complete, get, cancel, incomplete
+ * payments), without their defects: concurrent calls for different payments are safe,
+ * what Pi returns is checked before signing, unknown submission outcomes are resolved by
+ * re-sending the same envelope, and every failure is a typed error.
+ *
+ * It persists nothing: a crash between `submitPayment` and storing its txid is yours to
+ * handle. `createPayouts()` is the same flow made durable.
+ *
+ * @example
+ * const pi = new PiNetwork({ apiKey, walletSeed, network: "Pi Testnet" });
+ * const paymentId = await pi.createPayment({ amount: "1.5", memo: "Refund", metadata: { orderId: 42 }, uid });
+ * const txid = await pi.submitPayment(paymentId);
+ * const payment = await pi.completePayment(paymentId, txid);
+ */
+export class PiNetwork {
+  #clients: Clients | undefined;
+  /** What this instance asked for, by payment id: checked again before signing. */
+  readonly #asked = new Map<string, { args: ValidPaymentArgs; toAddress: string }>();
+
+  constructor(options?: PiNetworkOptions) {
+    if (options !== undefined) this.#clients = PiNetwork.#connect(options);
+  }
+
+  /** For code ported from pi-python: `pi.initialize(apiKey, walletSeed, network)`. */
+  initialize(
+    apiKey: string,
+    walletSeed: string,
+    network: NetworkName,
+    options: Omit<PiNetworkOptions, "apiKey" | "walletSeed" | "network"> = {},
+  ): void {
+    this.#clients = PiNetwork.#connect({ ...options, apiKey, walletSeed, network });
+  }
+
+  static #connect(options: PiNetworkOptions): Clients {
+    const settings = parseWith(optionsSchema, options, "PiNetwork options", "INVALID_OPTIONS");
+    const platform = createPiPlatform({
+      apiKey: settings.apiKey,
+      ...(settings.apiUrl ? { baseUrl: settings.apiUrl } : {}),
+      ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
+      ...(settings.retry !== undefined ? { retry: settings.retry as RetryPolicy | false } : {}),
+    });
+    const chain = createPiChain({
+      network: settings.network,
+      walletSeed: settings.walletSeed,
+      ...(settings.horizonUrl ? { horizonUrl: settings.horizonUrl } : {}),
+      ...(settings.timeBoundSeconds ? { timeBoundSeconds: settings.timeBoundSeconds } : {}),
+    });
+    return { platform, chain, resubmitDelayMs: settings.resubmitDelayMs, maxRebuilds: settings.maxRebuilds };
+  }
+
+  get #ready(): Clients {
+    if (!this.#clients) {
+      throw new ConfigurationError(
+        "PiNetwork is not initialized: pass options to the constructor or call initialize(apiKey, walletSeed, network).",
+        "NOT_INITIALIZED",
+      );
+    }
+    return this.#clients;
+  }
+
+  /** The app wallet's public address. */
+  get walletAddress(): string {
+    return this.#ready.chain.walletAddress;
+  }
+
+  /**
+   * Creates an A2U payment and returns its id. Store the id before doing anything else.
+   * @throws ValidationError for bad arguments (nothing is sent)
+   * @throws OngoingPaymentError when another payment of the app is incomplete; it carries that payment
+   */
+  async createPayment(args: PaymentArgs): Promise<string> {
+    const valid = parsePaymentArgs(args);
+    const { platform } = this.#ready;
+    const payment = await platform.createPayment(valid);
+    this.#asked.set(payment.identifier, { args: valid, toAddress: payment.to_address });
+    return payment.identifier;
+  }
+
+  /**
+   * Builds, signs and submits the payment's transaction; returns its txid. Store the txid
+   * before completing. The payment is checked against what was asked first (amount, user,
+   * recipient, direction, wallet, network, not cancelled, no transaction yet).
+   * @throws PaymentMismatchError when the payment must not be signed for
+   * @throws ChainError when the chain refused the transaction (e.g. `OP_UNDERFUNDED`)
+   */
+  async submitPayment(paymentId: string): Promise<string> {
+    const id = parsePaymentId(paymentId);
+    const { platform, chain, resubmitDelayMs, maxRebuilds } = this.#ready;
+    const payment = await platform.getPayment(id);
+    const asked = this.#asked.get(id);
+    assertPaymentMatches(payment, {
+      walletAddress: chain.walletAddress,
+      network: chain.network,
+      amount: asked?.args.amount,
+      uid: asked?.args.uid,
+      toAddress: asked?.toAddress,
+    });
+    const amount = asked?.args.amount ?? parseAmount(payment.amount);
+    const build = () => chain.buildPayment({ paymentId: id, to: payment.to_address, amount });
+
+    let tx: SignedTransaction = await build();
+    let rebuilds = 0;
+    let waits = 0;
+    for (;;) {
+      const outcome = await chain.submit(tx);
+      if (outcome.status === "applied") return outcome.txid;
+      if (outcome.status === "failed" && !["tx_bad_seq", "tx_too_late"].includes(outcome.resultCodes.transaction)) {
+        const code = primaryResultCode(outcome.resultCodes);
+        throw new ChainError(
+          `The chain refused the transaction of payment ${id}: ${code}.${code === "op_underfunded" || code === "tx_insufficient_balance" ? " The app wallet lacks funds." : ""}`,
+          code.toUpperCase(),
+          { resultCodes: outcome.resultCodes, txid: outcome.txid },
+        );
+      }
+      // Unknown, or refused in a way that may hide a landed transaction: the envelope's
+      // fate decides. Only a provably dead envelope may be replaced (DESIGN P3).
+      const fate = await chain.fate(tx);
+      if (fate.status === "landed") return tx.txid;
+      if (fate.status === "dead") {
+        if (rebuilds >= maxRebuilds) {
+          throw new ChainError(
+            `Payment ${id}: ${rebuilds + 1} transactions in a row could not land (last: ${fate.reason}). Nothing was paid; try again later.`,
+            "SUBMISSION_ABANDONED",
+            { txid: tx.txid, retryable: true },
+          );
+        }
+        rebuilds += 1;
+        tx = await build();
+        continue;
+      }
+      await sleep(Math.min(10_000, resubmitDelayMs * 2 ** Math.min(waits, 10)));
+      waits += 1;
+    }
+  }
+
+  /**
+   * Completes the payment with its txid. Repeating it after a lost answer is safe.
+   * @throws PiApiError e.g. `PI_VERIFICATION_FAILED`, `PI_CANCELLED_PAYMENT`
+   */
+  async completePayment(paymentId: string, txid: string): Promise<PaymentDTO> {
+    const id = parsePaymentId(paymentId);
+    const hash = parseTxid(txid);
+    const payment = await this.#ready.platform.completePayment(id, hash);
+    this.#asked.delete(id);
+    return payment;
+  }
+
+  /** The payment as Pi has it now. */
+  async getPayment(paymentId: string): Promise<PaymentDTO> {
+    return this.#ready.platform.getPayment(parsePaymentId(paymentId));
+  }
+
+  /**
+   * Cancels a payment that has no transaction. Repeating it is safe.
+   * @throws PiApiError `PI_PAYMENT_TX_PRESENT` once a transaction is linked
+   */
+  async cancelPayment(paymentId: string): Promise<PaymentDTO> {
+    const id = parsePaymentId(paymentId);
+    const payment = await this.#ready.platform.cancelPayment(id);
+    this.#asked.delete(id);
+    return payment;
+  }
+
+  /** The app's incomplete A2U payments (Pi documents 0 or 1). */
+  async getIncompleteServerPayments(): Promise<PaymentDTO[]> {
+    return this.#ready.platform.incompleteServerPayments();
+  }
+
+  /** Approves a user-to-app payment (A2U payments need no approval). */
+  async approvePayment(paymentId: string): Promise<PaymentDTO> {
+    return this.#ready.platform.approvePayment(parsePaymentId(paymentId));
+  }
+
+  /** The user behind an access token from the Pi SDK in the browser. */
+  async me(accessToken: string): Promise<UserDTO> {
+    return this.#ready.platform.me(accessToken);
+  }
+}

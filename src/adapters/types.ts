@@ -1,0 +1,102 @@
+import type { Amount } from "../domain/amount.js";
+import type { ResultCodes } from "../domain/errors.js";
+import type { ValidPaymentArgs } from "../domain/payment-args.js";
+import type { NetworkName, PaymentDTO, UserDTO } from "../domain/payment-dto.js";
+
+/**
+ * The Pi Platform API, server side (PI-PLATFORM.md §1).
+ *
+ * Replays are safe where Pi makes them so: `completePayment` resolves when Pi answers
+ * `already_completed` for the same txid, `cancelPayment` when it answers
+ * `cancelled_payment`. `createPayment` is never retried by the adapter: after an unknown
+ * outcome, look the payment up in `incompleteServerPayments()` by its metadata.
+ */
+export interface PiPlatform {
+  readonly name: string;
+  createPayment(args: ValidPaymentArgs): Promise<PaymentDTO>;
+  getPayment(paymentId: string): Promise<PaymentDTO>;
+  /** U2A only: A2U payments are approved when created. */
+  approvePayment(paymentId: string): Promise<PaymentDTO>;
+  completePayment(paymentId: string, txid: string): Promise<PaymentDTO>;
+  cancelPayment(paymentId: string): Promise<PaymentDTO>;
+  incompleteServerPayments(): Promise<PaymentDTO[]>;
+  /** The user behind a Pi Browser access token. */
+  me(accessToken: string): Promise<UserDTO>;
+  close(): Promise<void>;
+}
+
+/** What to pay on chain for one Pi payment. */
+export interface PaymentTransactionRequest {
+  paymentId: string;
+  /** The recipient: the payment's `to_address`. */
+  to: string;
+  amount: Amount;
+}
+
+/** A signed A2U transaction, known in full before anything is sent. */
+export interface SignedTransaction {
+  /** The base64 XDR envelope: re-sending exactly these bytes is always safe. */
+  envelope: string;
+  /** The transaction hash, which is the payment's txid. */
+  txid: string;
+  /** The account whose sequence number the transaction uses (the app wallet, or a channel). */
+  source: string;
+  /** The sequence number it consumes, as a decimal string. */
+  sequence: string;
+  /** Upper time bound in unix seconds: after a ledger closes past it, it can never land. */
+  maxTime: number;
+}
+
+/** How one submission of an envelope ended. */
+export type SubmitOutcome =
+  /** In a ledger and successful: the payment is made. */
+  | { status: "applied"; txid: string; ledger: number }
+  /**
+   * Definitely not a payment from this submission: refused by Horizon, or in a ledger
+   * but failed (the sequence is then used up). `inLedger` tells which.
+   */
+  | { status: "failed"; txid: string; resultCodes: ResultCodes; inLedger: boolean }
+  /** No answer that says (504, dropped connection, 5xx): it may still land. */
+  | { status: "unknown"; txid: string; reason: string };
+
+/** A transaction found on chain. */
+export interface ChainTransaction {
+  txid: string;
+  ledger: number;
+  successful: boolean;
+  memo: string | undefined;
+  source: string;
+  sequence: string;
+  /** The payment operations in its envelope. */
+  payments: Array<{ from: string; to: string; amount: Amount }>;
+}
+
+/** Why an envelope can or cannot still land (DESIGN P3). */
+export type EnvelopeFate =
+  | { status: "landed"; transaction: ChainTransaction }
+  /** It cannot land any more: a new envelope may be built. */
+  | { status: "dead"; reason: "expired" | "sequence_used" | "failed_in_ledger" }
+  | { status: "pending" };
+
+/** The Pi blockchain through Horizon (PI-PLATFORM.md §2), for one app wallet. */
+export interface PiChain {
+  readonly name: string;
+  readonly network: NetworkName;
+  readonly horizonUrl: string;
+  /** The app wallet's public address (never its seed). */
+  readonly walletAddress: string;
+  /** Builds and signs the A2U transaction of a payment. Sends nothing but reads. */
+  buildPayment(request: PaymentTransactionRequest): Promise<SignedTransaction>;
+  /** Sends an envelope once and classifies the answer. Never throws for a Horizon answer. */
+  submit(transaction: SignedTransaction): Promise<SubmitOutcome>;
+  /** Tells whether a signed envelope landed, can still land, or never will. */
+  fate(transaction: SignedTransaction): Promise<EnvelopeFate>;
+  getTransaction(txid: string): Promise<ChainTransaction | undefined>;
+  /** The app wallet's latest transaction whose memo is this payment id, if any among the recent ones. */
+  findPaymentTransaction(paymentId: string, options?: { limit?: number }): Promise<ChainTransaction | undefined>;
+  /** The latest closed ledger. */
+  latestLedger(): Promise<{ sequence: number; closedAt: number }>;
+  /** The app wallet's native balance as Horizon prints it ("12.5000000") and its sequence number. */
+  account(): Promise<{ balance: string; sequence: string }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { Command, CommanderError } from "commander";
+import { isPiPaymentsError } from "../domain/errors.js";
+import { sandboxCommand } from "./commands/sandbox.js";
+import { type CliIo, processIo } from "./io.js";
+
+/** Builds the `pi-payments` program. */
+export function createProgram(io: CliIo = processIo): Command {
+  const program = new Command("pi-payments")
+    .description("Pay Pi Network users from your app wallet, exactly once.")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+  sandboxCommand(program, io);
+  return program;
+}
+
+/** Runs the command line; errors become one line on stderr and a non-zero exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<void> {
+  try {
+    await createProgram(io).parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    io.err(`pi-payments: ${isPiPaymentsError(error) ? `${error.message} [${error.code}]` : (error as Error).message}`);
+    process.exitCode = 1;
+  }
+}

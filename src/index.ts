@@ -1,0 +1,2 @@
+export * from "./adapters/index.js";
+export * from "./domain/index.js";
