@@ -21,15 +21,24 @@ export function classifyHorizonFailure(error: unknown): HorizonFailure {
   const http = (error ?? {}) as HttpLikeError;
   const status = http.response?.status ?? (error as { getCode?: () => number })?.getCode?.();
   const data = http.response?.data as
-    | { type?: string; detail?: string; extras?: { result_codes?: { transaction?: unknown; operations?: unknown } } }
+    | {
+        type?: string;
+        detail?: string;
+        extras?: { result_codes?: { transaction?: unknown; operations?: unknown } };
+      }
     | undefined;
-  if (status === 404 || (error instanceof Error && error.name === "NotFoundError")) return { kind: "not_found" };
+  if (status === 404 || (error instanceof Error && error.name === "NotFoundError"))
+    return { kind: "not_found" };
   const codes = data?.extras?.result_codes;
   if (status === 400 && typeof codes?.transaction === "string") {
     const operations = Array.isArray(codes.operations) ? codes.operations.map(String) : undefined;
     return { kind: "rejected", resultCodes: { transaction: codes.transaction, operations } };
   }
-  if (status === 400 && typeof data?.type === "string" && data.type.endsWith("/transaction_malformed")) {
+  if (
+    status === 400 &&
+    typeof data?.type === "string" &&
+    data.type.endsWith("/transaction_malformed")
+  ) {
     return { kind: "rejected", resultCodes: { transaction: "tx_malformed" } };
   }
   const reason =
@@ -50,18 +59,29 @@ export function horizonReadError(what: string, error: unknown): ChainError {
   const failure = classifyHorizonFailure(error);
   if (failure.kind === "unknown") {
     const server = failure.status !== undefined && failure.status >= 500;
-    return new ChainError(`Horizon failed while ${what}: ${failure.reason}. Retry later.`, server ? "HORIZON_SERVER_ERROR" : "HORIZON_UNREACHABLE", {
-      status: failure.status,
-      retryable: true,
+    return new ChainError(
+      `Horizon failed while ${what}: ${failure.reason}. Retry later.`,
+      server ? "HORIZON_SERVER_ERROR" : "HORIZON_UNREACHABLE",
+      {
+        status: failure.status,
+        retryable: true,
+        cause: error,
+      },
+    );
+  }
+  if (failure.kind === "not_found") {
+    return new ChainError(`Horizon found nothing while ${what}.`, "HORIZON_NOT_FOUND", {
+      status: 404,
       cause: error,
     });
   }
-  if (failure.kind === "not_found") {
-    return new ChainError(`Horizon found nothing while ${what}.`, "HORIZON_NOT_FOUND", { status: 404, cause: error });
-  }
-  return new ChainError(`Horizon refused ${what}: ${primaryResultCode(failure.resultCodes)}.`, "HORIZON_REFUSED", {
-    status: 400,
-    resultCodes: failure.resultCodes,
-    cause: error,
-  });
+  return new ChainError(
+    `Horizon refused ${what}: ${primaryResultCode(failure.resultCodes)}.`,
+    "HORIZON_REFUSED",
+    {
+      status: 400,
+      resultCodes: failure.resultCodes,
+      cause: error,
+    },
+  );
 }

@@ -54,7 +54,9 @@ export interface PiChainOptions {
 }
 
 const optionsSchema = z.strictObject({
-  network: z.enum(NETWORKS, { error: () => `must be one of ${NETWORKS.map((n) => `"${n}"`).join(", ")}` }),
+  network: z.enum(NETWORKS, {
+    error: () => `must be one of ${NETWORKS.map((n) => `"${n}"`).join(", ")}`,
+  }),
   walletSeed: z.custom<string>(
     (v) => typeof v === "string" && StrKey.isValidEd25519SecretSeed(v),
     // The message never repeats the value: it is a secret.
@@ -79,7 +81,8 @@ export function createPiChain(options: PiChainOptions): PiChain {
   const walletAddress = keypair.publicKey();
   const horizonUrl = (settings.horizonUrl ?? HORIZON_URLS[settings.network]).replace(/\/+$/, "");
   const horizon =
-    settings.horizon ?? new Horizon.Server(horizonUrl, { allowHttp: horizonUrl.startsWith("http://") });
+    settings.horizon ??
+    new Horizon.Server(horizonUrl, { allowHttp: horizonUrl.startsWith("http://") });
   const passphrase = settings.network;
   let networkChecked: Promise<void> | undefined;
 
@@ -122,7 +125,8 @@ export function createPiChain(options: PiChainOptions): PiChain {
   const toChainTransaction = (record: Record<string, unknown>): ChainTransaction => {
     const envelope = String(record.envelope_xdr);
     const tx = TransactionBuilder.fromXDR(envelope, passphrase) as Transaction;
-    const ledger = typeof record.ledger_attr === "number" ? record.ledger_attr : Number(record.ledger);
+    const ledger =
+      typeof record.ledger_attr === "number" ? record.ledger_attr : Number(record.ledger);
     return {
       txid: String(record.hash),
       ledger,
@@ -154,7 +158,10 @@ export function createPiChain(options: PiChainOptions): PiChain {
       const page = await horizon.ledgers().order("desc").limit(1).call();
       const [ledger] = page.records;
       if (!ledger) throw new ChainError("Horizon returned no ledger.", "HORIZON_BAD_RESPONSE", {});
-      return { sequence: Number(ledger.sequence), closedAt: Math.floor(Date.parse(ledger.closed_at) / 1000) };
+      return {
+        sequence: Number(ledger.sequence),
+        closedAt: Math.floor(Date.parse(ledger.closed_at) / 1000),
+      };
     } catch (error) {
       if (error instanceof ChainError) throw error;
       throw horizonReadError("reading the latest ledger", error);
@@ -170,10 +177,18 @@ export function createPiChain(options: PiChainOptions): PiChain {
     async buildPayment(request: PaymentTransactionRequest): Promise<SignedTransaction> {
       const paymentId = parsePaymentId(request.paymentId);
       if (Buffer.byteLength(paymentId) > 28) {
-        throw new ChainError(`Payment id ${paymentId} is longer than a text memo (28 bytes).`, "MEMO_TOO_LONG", {});
+        throw new ChainError(
+          `Payment id ${paymentId} is longer than a text memo (28 bytes).`,
+          "MEMO_TOO_LONG",
+          {},
+        );
       }
       if (!isWalletAddress(request.to)) {
-        throw new ChainError(`The recipient ${String(request.to)} is not a wallet address.`, "INVALID_DESTINATION", {});
+        throw new ChainError(
+          `The recipient ${String(request.to)} is not a wallet address.`,
+          "INVALID_DESTINATION",
+          {},
+        );
       }
       const amount: Amount = parseAmount(request.amount);
       await checkNetwork();
@@ -213,15 +228,31 @@ export function createPiChain(options: PiChainOptions): PiChain {
       } catch (error) {
         const failure = classifyHorizonFailure(error);
         if (failure.kind === "rejected" && failure.resultCodes.transaction !== "tx_bad_seq") {
-          return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: failure.resultCodes.transaction === "tx_failed" };
+          return {
+            status: "failed",
+            txid,
+            resultCodes: failure.resultCodes,
+            inLedger: failure.resultCodes.transaction === "tx_failed",
+          };
         }
         // tx_bad_seq may be an older Horizon's answer for an applied transaction, and an
         // unknown outcome may be a landed one: the hash decides.
         const found = await getTransaction(txid).catch(() => undefined);
         if (found?.successful) return { status: "applied", txid, ledger: found.ledger };
-        if (found) return { status: "failed", txid, resultCodes: { transaction: "tx_failed" }, inLedger: true };
-        if (failure.kind === "rejected") return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
-        return { status: "unknown", txid, reason: failure.kind === "unknown" ? failure.reason : "not found" };
+        if (found)
+          return {
+            status: "failed",
+            txid,
+            resultCodes: { transaction: "tx_failed" },
+            inLedger: true,
+          };
+        if (failure.kind === "rejected")
+          return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
+        return {
+          status: "unknown",
+          txid,
+          reason: failure.kind === "unknown" ? failure.reason : "not found",
+        };
       }
     },
 
@@ -232,9 +263,13 @@ export function createPiChain(options: PiChainOptions): PiChain {
       const ledger = await latestLedger();
       const account = await loadAccount(signed.source);
       const found = await getTransaction(signed.txid);
-      if (found) return found.successful ? { status: "landed", transaction: found } : { status: "dead", reason: "failed_in_ledger" };
+      if (found)
+        return found.successful
+          ? { status: "landed", transaction: found }
+          : { status: "dead", reason: "failed_in_ledger" };
       if (ledger.closedAt > signed.maxTime) return { status: "dead", reason: "expired" };
-      if (BigInt(account.sequence) >= BigInt(signed.sequence)) return { status: "dead", reason: "sequence_used" };
+      if (BigInt(account.sequence) >= BigInt(signed.sequence))
+        return { status: "dead", reason: "sequence_used" };
       return { status: "pending" };
     },
 
@@ -244,7 +279,12 @@ export function createPiChain(options: PiChainOptions): PiChain {
       const id = parsePaymentId(paymentId);
       const limit = findOptions.limit ?? settings.historyLimit;
       try {
-        let page = await horizon.transactions().forAccount(walletAddress).order("desc").limit(Math.min(limit, 200)).call();
+        let page = await horizon
+          .transactions()
+          .forAccount(walletAddress)
+          .order("desc")
+          .limit(Math.min(limit, 200))
+          .call();
         let seen = 0;
         while (page.records.length > 0 && seen < limit) {
           for (const record of page.records) {

@@ -4,8 +4,17 @@ import { parseAmount } from "../domain/amount.js";
 import { assertPaymentMatches } from "../domain/check-payment.js";
 import { ChainError, ConfigurationError } from "../domain/errors.js";
 import { parsePaymentId, parseTxid } from "../domain/ids.js";
-import { type PaymentArgs, parsePaymentArgs, type ValidPaymentArgs } from "../domain/payment-args.js";
-import { NETWORKS, type NetworkName, type PaymentDTO, type UserDTO } from "../domain/payment-dto.js";
+import {
+  type PaymentArgs,
+  parsePaymentArgs,
+  type ValidPaymentArgs,
+} from "../domain/payment-args.js";
+import {
+  NETWORKS,
+  type NetworkName,
+  type PaymentDTO,
+  type UserDTO,
+} from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
 import { primaryResultCode } from "./map-horizon-error.js";
 import { createPiChain } from "./pi-chain.js";
@@ -39,7 +48,9 @@ export interface PiNetworkOptions {
 const optionsSchema = z.strictObject({
   apiKey: z.string().trim().min(1, "must be your app's server API key"),
   walletSeed: z.string({ error: "must be the app wallet's secret seed" }),
-  network: z.enum(NETWORKS, { error: () => `must be one of ${NETWORKS.map((n) => `"${n}"`).join(", ")}` }),
+  network: z.enum(NETWORKS, {
+    error: () => `must be one of ${NETWORKS.map((n) => `"${n}"`).join(", ")}`,
+  }),
   apiUrl: z.url({ protocol: /^https?$/ }).optional(),
   horizonUrl: z.url({ protocol: /^https?$/ }).optional(),
   retry: z.unknown().optional(),
@@ -104,7 +115,12 @@ export class PiNetwork {
       ...(settings.horizonUrl ? { horizonUrl: settings.horizonUrl } : {}),
       ...(settings.timeBoundSeconds ? { timeBoundSeconds: settings.timeBoundSeconds } : {}),
     });
-    return { platform, chain, resubmitDelayMs: settings.resubmitDelayMs, maxRebuilds: settings.maxRebuilds };
+    return {
+      platform,
+      chain,
+      resubmitDelayMs: settings.resubmitDelayMs,
+      maxRebuilds: settings.maxRebuilds,
+    };
   }
 
   get #ready(): Clients {
@@ -163,7 +179,10 @@ export class PiNetwork {
     for (;;) {
       const outcome = await chain.submit(tx);
       if (outcome.status === "applied") return outcome.txid;
-      if (outcome.status === "failed" && !["tx_bad_seq", "tx_too_late"].includes(outcome.resultCodes.transaction)) {
+      if (
+        outcome.status === "failed" &&
+        !["tx_bad_seq", "tx_too_late"].includes(outcome.resultCodes.transaction)
+      ) {
         const code = primaryResultCode(outcome.resultCodes);
         throw new ChainError(
           `The chain refused the transaction of payment ${id}: ${code}.${code === "op_underfunded" || code === "tx_insufficient_balance" ? " The app wallet lacks funds." : ""}`,

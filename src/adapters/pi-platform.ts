@@ -56,7 +56,9 @@ const optionsSchema = z.strictObject({
     ])
     .default({ limit: 3, initialDelayMs: 300, maxDelayMs: 5_000 }),
   ky: z.custom<KyInstance>((v) => typeof v === "function", "must be a ky instance").optional(),
-  fetch: z.custom<typeof fetch>((v) => typeof v === "function", "must be a fetch function").optional(),
+  fetch: z
+    .custom<typeof fetch>((v) => typeof v === "function", "must be a fetch function")
+    .optional(),
 });
 
 type Schema<T> = { safeParse(value: unknown): { success: true; data: T } | { success: false } };
@@ -111,9 +113,20 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
     } catch (error) {
       if (error instanceof HTTPError) {
         const body = await error.response.text().catch(() => undefined);
-        throw mapPiError({ method, path: `/${path}`, status: error.response.status, body, cause: error });
+        throw mapPiError({
+          method,
+          path: `/${path}`,
+          status: error.response.status,
+          body,
+          cause: error,
+        });
       }
-      throw mapPiError({ method, path: `/${path}`, cause: error, timedOut: error instanceof TimeoutError });
+      throw mapPiError({
+        method,
+        path: `/${path}`,
+        cause: error,
+        timedOut: error instanceof TimeoutError,
+      });
     }
     const text = await response.text();
     let json: unknown;
@@ -127,7 +140,13 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
       throw new PiApiError(
         `Pi answered ${method} /${path} with a body that is not what the API documents. Nothing was assumed from it.`,
         "PI_BAD_RESPONSE",
-        { method, path: `/${path}`, status: response.status, retryable: false, outcomeUnknown: method !== "GET" },
+        {
+          method,
+          path: `/${path}`,
+          status: response.status,
+          retryable: false,
+          outcomeUnknown: method !== "GET",
+        },
       );
     }
     return parsed.data;
@@ -140,7 +159,14 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
 
     createPayment: (args: ValidPaymentArgs) =>
       call("POST", "v2/payments", payment, {
-        json: { payment: { amount: amountToNumber(args.amount), memo: args.memo, metadata: args.metadata, uid: args.uid } },
+        json: {
+          payment: {
+            amount: amountToNumber(args.amount),
+            memo: args.memo,
+            metadata: args.metadata,
+            uid: args.uid,
+          },
+        },
         retry: false,
       }),
 
@@ -154,12 +180,17 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
       const id = parsePaymentId(paymentId);
       const hash = parseTxid(txid);
       try {
-        return await call("POST", `v2/payments/${id}/complete`, payment, { json: { txid: hash }, retry: true });
+        return await call("POST", `v2/payments/${id}/complete`, payment, {
+          json: { txid: hash },
+          retry: true,
+        });
       } catch (error) {
         // A retried or replayed complete finds its own earlier success.
         if (error instanceof PiApiError && error.piCode === "already_completed") {
-          const current = error.payment ?? (await call("GET", `v2/payments/${id}`, payment, { retry: true }));
-          if (current.transaction?.txid === hash && current.status.developer_completed) return current;
+          const current =
+            error.payment ?? (await call("GET", `v2/payments/${id}`, payment, { retry: true }));
+          if (current.transaction?.txid === hash && current.status.developer_completed)
+            return current;
         }
         throw error;
       }
@@ -171,7 +202,9 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
         return await call("POST", `v2/payments/${id}/cancel`, payment, { json: {}, retry: true });
       } catch (error) {
         if (error instanceof PiApiError && error.piCode === "cancelled_payment") {
-          return error.payment ?? (await call("GET", `v2/payments/${id}`, payment, { retry: true }));
+          return (
+            error.payment ?? (await call("GET", `v2/payments/${id}`, payment, { retry: true }))
+          );
         }
         throw error;
       }
@@ -179,16 +212,27 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
 
     incompleteServerPayments: async () =>
       (
-        await call("GET", "v2/payments/incomplete_server_payments", incompletePaymentsSchema as Schema<{
-          incomplete_server_payments: PaymentDTO[];
-        }>, { retry: true })
+        await call(
+          "GET",
+          "v2/payments/incomplete_server_payments",
+          incompletePaymentsSchema as Schema<{
+            incomplete_server_payments: PaymentDTO[];
+          }>,
+          { retry: true },
+        )
       ).incomplete_server_payments,
 
     me: async (accessToken) => {
-      if (typeof accessToken !== "string" || accessToken.trim() === "" || /\s/.test(accessToken.trim())) {
-        throw new ValidationError("Invalid accessToken: pass the user's access token from the Pi SDK.", [
-          { path: "accessToken", message: "must be a non-empty token" },
-        ], "INVALID_ACCESS_TOKEN");
+      if (
+        typeof accessToken !== "string" ||
+        accessToken.trim() === "" ||
+        /\s/.test(accessToken.trim())
+      ) {
+        throw new ValidationError(
+          "Invalid accessToken: pass the user's access token from the Pi SDK.",
+          [{ path: "accessToken", message: "must be a non-empty token" }],
+          "INVALID_ACCESS_TOKEN",
+        );
       }
       return call("GET", "v2/me", userDtoSchema as Schema<UserDTO>, {
         retry: true,

@@ -93,7 +93,10 @@ export interface PiChain {
   fate(transaction: SignedTransaction): Promise<EnvelopeFate>;
   getTransaction(txid: string): Promise<ChainTransaction | undefined>;
   /** The app wallet's latest transaction whose memo is this payment id, if any among the recent ones. */
-  findPaymentTransaction(paymentId: string, options?: { limit?: number }): Promise<ChainTransaction | undefined>;
+  findPaymentTransaction(
+    paymentId: string,
+    options?: { limit?: number },
+  ): Promise<ChainTransaction | undefined>;
   /** The latest closed ledger. */
   latestLedger(): Promise<{ sequence: number; closedAt: number }>;
   /** The app wallet's native balance as Horizon prints it ("12.5000000") and its sequence number. */

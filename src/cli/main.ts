@@ -23,7 +23,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<void>
       process.exitCode = error.exitCode;
       return;
     }
-    io.err(`pi-payments: ${isPiPaymentsError(error) ? `${error.message} [${error.code}]` : (error as Error).message}`);
+    io.err(
+      `pi-payments: ${isPiPaymentsError(error) ? `${error.message} [${error.code}]` : (error as Error).message}`,
+    );
     process.exitCode = 1;
   }
 }

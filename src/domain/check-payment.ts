@@ -24,15 +24,24 @@ export interface PaymentExpectation {
  * `network`) are not counted as mismatches: the transaction we build always uses our
  * wallet and our network, so their absence cannot redirect funds.
  */
-export function paymentMismatches(payment: PaymentDTO, expected: PaymentExpectation): PaymentMismatch[] {
+export function paymentMismatches(
+  payment: PaymentDTO,
+  expected: PaymentExpectation,
+): PaymentMismatch[] {
   const found: PaymentMismatch[] = [];
-  const differ = (field: string, want: unknown, got: unknown) => found.push({ field, expected: want, actual: got });
+  const differ = (field: string, want: unknown, got: unknown) =>
+    found.push({ field, expected: want, actual: got });
 
-  if (expected.amount !== undefined && numberToStroops(payment.amount) !== amountToStroops(expected.amount)) {
+  if (
+    expected.amount !== undefined &&
+    numberToStroops(payment.amount) !== amountToStroops(expected.amount)
+  ) {
     differ("amount", expected.amount, payment.amount);
   }
-  if (expected.uid !== undefined && payment.user_uid !== expected.uid) differ("user_uid", expected.uid, payment.user_uid);
-  if (!isWalletAddress(payment.to_address)) differ("to_address", "a wallet address", payment.to_address);
+  if (expected.uid !== undefined && payment.user_uid !== expected.uid)
+    differ("user_uid", expected.uid, payment.user_uid);
+  if (!isWalletAddress(payment.to_address))
+    differ("to_address", "a wallet address", payment.to_address);
   else if (expected.toAddress !== undefined && payment.to_address !== expected.toAddress) {
     differ("to_address", expected.toAddress, payment.to_address);
   }
@@ -42,8 +51,10 @@ export function paymentMismatches(payment: PaymentDTO, expected: PaymentExpectat
   if (payment.from_address !== undefined && payment.from_address !== expected.walletAddress) {
     differ("from_address", expected.walletAddress, payment.from_address);
   }
-  if (payment.network !== undefined && payment.network !== expected.network) differ("network", expected.network, payment.network);
-  if (payment.status.cancelled || payment.status.user_cancelled) differ("status.cancelled", false, true);
+  if (payment.network !== undefined && payment.network !== expected.network)
+    differ("network", expected.network, payment.network);
+  if (payment.status.cancelled || payment.status.user_cancelled)
+    differ("status.cancelled", false, true);
   if (payment.status.developer_completed) differ("status.developer_completed", false, true);
   if (payment.transaction !== null) differ("transaction", null, payment.transaction.txid);
   return found;

@@ -32,7 +32,10 @@ export class PiPaymentsError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(message: string, options: PiPaymentsErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: sanitizeCause(options.cause) });
+    super(
+      message,
+      options.cause === undefined ? undefined : { cause: sanitizeCause(options.cause) },
+    );
     this.code = options.code;
     this.retryable = options.retryable ?? false;
     this.details = options.details;
@@ -46,7 +49,8 @@ export class PiPaymentsError extends Error {
       retryable: this.retryable,
     };
     if (this.details !== undefined) json.details = this.details;
-    if (this.cause instanceof Error) json.cause = { name: this.cause.name, message: this.cause.message };
+    if (this.cause instanceof Error)
+      json.cause = { name: this.cause.name, message: this.cause.message };
     return json;
   }
 }
@@ -174,7 +178,11 @@ export class ChainError extends PiPaymentsError {
       code,
       retryable: options.retryable ?? false,
       cause: options.cause,
-      details: compact({ status: options.status, resultCodes: options.resultCodes, txid: options.txid }),
+      details: compact({
+        status: options.status,
+        resultCodes: options.resultCodes,
+        txid: options.txid,
+      }),
     });
     this.status = options.status;
     this.resultCodes = options.resultCodes;
@@ -218,7 +226,10 @@ export class StorageError extends PiPaymentsError {
 export class ConflictError extends StorageError {
   override readonly name: string = "ConflictError";
   constructor(message: string, details?: Record<string, unknown>) {
-    super(message, details === undefined ? { code: "STORAGE_CONFLICT" } : { code: "STORAGE_CONFLICT", details });
+    super(
+      message,
+      details === undefined ? { code: "STORAGE_CONFLICT" } : { code: "STORAGE_CONFLICT", details },
+    );
   }
 }
 
@@ -267,7 +278,10 @@ export function isPiPaymentsError(error: unknown): error is PiPaymentsError {
   );
 }
 
-function guardFor<T extends PiPaymentsError>(name: string, cls: abstract new (...args: never[]) => T) {
+function guardFor<T extends PiPaymentsError>(
+  name: string,
+  cls: abstract new (...args: never[]) => T,
+) {
   return (error: unknown): error is T =>
     error instanceof cls || (isPiPaymentsError(error) && error.name === name);
 }
@@ -277,7 +291,8 @@ export const isValidationError = guardFor("ValidationError", ValidationError);
 /** True for a {@link PiApiError} (and so for an {@link OngoingPaymentError}). */
 export const isPiApiError = (error: unknown): error is PiApiError =>
   error instanceof PiApiError ||
-  (isPiPaymentsError(error) && (error.name === "PiApiError" || error.name === "OngoingPaymentError"));
+  (isPiPaymentsError(error) &&
+    (error.name === "PiApiError" || error.name === "OngoingPaymentError"));
 /** True for an {@link OngoingPaymentError}. */
 export const isOngoingPaymentError = guardFor("OngoingPaymentError", OngoingPaymentError);
 /** True for a {@link ChainError}. */

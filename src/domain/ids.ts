@@ -38,6 +38,7 @@ export function isWalletAddress(value: unknown): value is string {
 }
 
 function preview(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   return value === null ? "null" : typeof value;
 }

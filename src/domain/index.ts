@@ -7,7 +7,11 @@ export {
   STROOPS_PER_PI,
   stroopsToAmount,
 } from "./amount.js";
-export { assertPaymentMatches, type PaymentExpectation, paymentMismatches } from "./check-payment.js";
+export {
+  assertPaymentMatches,
+  type PaymentExpectation,
+  paymentMismatches,
+} from "./check-payment.js";
 export * from "./errors.js";
 export { isWalletAddress, parsePaymentId, parseTxid } from "./ids.js";
 export type { JsonObject, JsonValue } from "./json.js";

@@ -1,5 +1,11 @@
 /** A JSON value, as stored and as sent to Pi. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
@@ -11,7 +17,11 @@ export type JsonObject = { [key: string]: JsonValue };
  * would drop or alter (functions, undefined, NaN, dates, class instances, cycles) is
  * refused up front instead of being silently changed.
  */
-export function jsonProblem(value: unknown, path: string, seen = new Set<object>()): string | undefined {
+export function jsonProblem(
+  value: unknown,
+  path: string,
+  seen = new Set<object>(),
+): string | undefined {
   if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
   if (typeof value === "number") {
     return Number.isFinite(value) ? undefined : `${path} is ${value}, which JSON cannot carry`;
@@ -23,9 +33,15 @@ export function jsonProblem(value: unknown, path: string, seen = new Set<object>
     return `${path} is a ${proto?.constructor?.name ?? "class instance"}, not a plain object`;
   }
   seen.add(value);
-  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [String(i), v] as const)
+    : Object.entries(value);
   for (const [key, child] of entries) {
-    const problem = jsonProblem(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, seen);
+    const problem = jsonProblem(
+      child,
+      Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`,
+      seen,
+    );
     if (problem !== undefined) return problem;
   }
   seen.delete(value);

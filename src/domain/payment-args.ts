@@ -29,7 +29,11 @@ const amountSchema = z.unknown().transform((value, ctx): Amount => {
     return parseAmount(value);
   } catch (error) {
     if (!isValidationError(error)) throw error;
-    ctx.addIssue({ code: "custom", message: error.issues[0]?.message ?? error.message, params: { code: "INVALID_AMOUNT" } });
+    ctx.addIssue({
+      code: "custom",
+      message: error.issues[0]?.message ?? error.message,
+      params: { code: "INVALID_AMOUNT" },
+    });
     return z.NEVER;
   }
 });
@@ -37,7 +41,11 @@ const amountSchema = z.unknown().transform((value, ctx): Amount => {
 /** Metadata: a plain object that survives JSON unchanged. */
 export const metadataSchema = z.unknown().transform((value, ctx): JsonObject => {
   if (!isPlainObject(value)) {
-    ctx.addIssue({ code: "custom", message: "must be a plain object", params: { code: "INVALID_METADATA" } });
+    ctx.addIssue({
+      code: "custom",
+      message: "must be a plain object",
+      params: { code: "INVALID_METADATA" },
+    });
     return z.NEVER;
   }
   const problem = jsonProblem(value, "metadata");
@@ -50,7 +58,10 @@ export const metadataSchema = z.unknown().transform((value, ctx): JsonObject => 
 
 const nonEmptyText = (what: string) =>
   z
-    .string({ error: (issue) => `must be a string, got ${issue.input === null ? "null" : typeof issue.input}` })
+    .string({
+      error: (issue) =>
+        `must be a string, got ${issue.input === null ? "null" : typeof issue.input}`,
+    })
     .refine((s) => s.trim().length > 0, `${what} must not be empty`);
 
 /** The schema of {@link PaymentArgs}; unknown keys are refused (a typo must not pass silently). */

@@ -144,7 +144,8 @@ export class SandboxChain {
 
   /** The close time the next ledger will have, in unix seconds. */
   nextCloseTime(): number {
-    if (this.options.clock === "simulated") return this.latest.closedAt + this.options.ledgerSeconds;
+    if (this.options.clock === "simulated")
+      return this.latest.closedAt + this.options.ledgerSeconds;
     return Math.max(this.latest.closedAt + 1, Math.floor(Date.now() / 1000));
   }
 
@@ -199,11 +200,17 @@ export class SandboxChain {
     try {
       const decoded = TransactionBuilder.fromXDR(envelopeXdr, this.options.passphrase);
       if (decoded instanceof FeeBumpTransaction) {
-        return { kind: "malformed", detail: "Fee-bump transactions are not supported by the sandbox." };
+        return {
+          kind: "malformed",
+          detail: "Fee-bump transactions are not supported by the sandbox.",
+        };
       }
       tx = decoded;
     } catch (error) {
-      return { kind: "malformed", detail: `The envelope could not be decoded: ${(error as Error).message}` };
+      return {
+        kind: "malformed",
+        detail: `The envelope could not be decoded: ${(error as Error).message}`,
+      };
     }
     const hash = tx.hash().toString("hex");
     const known = this.byHash.get(hash);
@@ -237,12 +244,16 @@ export class SandboxChain {
     if (timing) return timing;
     if (!this.isProperlySigned(tx)) return { transaction: "tx_bad_auth" };
     const queued = this.pending.filter((p) => p.tx.source === tx.source).length;
-    if (BigInt(tx.sequence) !== source.sequence + 1n + BigInt(queued)) return { transaction: "tx_bad_seq" };
+    if (BigInt(tx.sequence) !== source.sequence + 1n + BigInt(queued))
+      return { transaction: "tx_bad_seq" };
     if (source.balance - BigInt(tx.fee) < this.minimumBalance()) {
       return { transaction: "tx_insufficient_balance" };
     }
-    const malformed = tx.operations.map((op) => (this.isWellFormed(op) ? "op_success" : "op_malformed"));
-    if (malformed.includes("op_malformed")) return { transaction: "tx_failed", operations: malformed };
+    const malformed = tx.operations.map((op) =>
+      this.isWellFormed(op) ? "op_success" : "op_malformed",
+    );
+    if (malformed.includes("op_malformed"))
+      return { transaction: "tx_failed", operations: malformed };
     return undefined;
   }
 
@@ -273,7 +284,8 @@ export class SandboxChain {
       const keypair = Keypair.fromPublicKey(signer);
       const hint = keypair.signatureHint();
       const index = tx.signatures.findIndex(
-        (sig, i) => !used.has(i) && sig.hint().equals(hint) && keypair.verify(hash, sig.signature()),
+        (sig, i) =>
+          !used.has(i) && sig.hint().equals(hint) && keypair.verify(hash, sig.signature()),
       );
       if (index < 0) return false;
       used.add(index);
@@ -377,7 +389,10 @@ export class SandboxChain {
         account.lastModifiedLedger = ledger;
       }
     }
-    const codes: TxResultCodes = { transaction: failed ? "tx_failed" : "tx_success", operations: operationCodes };
+    const codes: TxResultCodes = {
+      transaction: failed ? "tx_failed" : "tx_success",
+      operations: operationCodes,
+    };
     const memoValue = tx.memo.value;
     const transaction: LedgerTransaction = {
       hash: item.hash,
@@ -404,7 +419,9 @@ export class SandboxChain {
         ...new Set([
           tx.source,
           ...tx.operations.flatMap((op) =>
-            op.type === "payment" ? [op.source ?? tx.source, op.destination] : [op.source ?? tx.source],
+            op.type === "payment"
+              ? [op.source ?? tx.source, op.destination]
+              : [op.source ?? tx.source],
           ),
         ]),
       ],
@@ -416,7 +433,8 @@ export class SandboxChain {
 
   /** Settles every waiting submitter as dropped (used when the sandbox shuts down). */
   dropPending(): void {
-    for (const item of this.pending) item.resolve(this.rejection(item.hash, { transaction: "tx_internal_error" }));
+    for (const item of this.pending)
+      item.resolve(this.rejection(item.hash, { transaction: "tx_internal_error" }));
     this.pending = [];
   }
 }

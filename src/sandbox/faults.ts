@@ -60,7 +60,12 @@ export class FaultInjector {
     this.rules = rules.map((input) => {
       const rule = faultRuleSchema.parse(input);
       const [method = "*", path = "/"] = rule.route.split(" ");
-      return { rule, method, segments: split(path), remaining: rule.times ?? Number.POSITIVE_INFINITY };
+      return {
+        rule,
+        method,
+        segments: split(path),
+        remaining: rule.times ?? Number.POSITIVE_INFINITY,
+      };
     });
   }
 
@@ -81,13 +86,21 @@ export class FaultInjector {
     const segments = split(path);
     for (const active of this.rules) {
       if (active.remaining <= 0 || !matches(active, method, segments)) continue;
-      if (active.rule.probability !== undefined && this.random.next() >= active.rule.probability) continue;
+      // One request meets at most one error or drop: later rules stay armed for the next.
+      const outcomeTaken =
+        plan.errorBefore !== undefined || plan.errorAfter !== undefined || plan.drop;
+      if (outcomeTaken && (active.rule.kind === "error" || active.rule.kind === "drop")) continue;
+      if (active.rule.probability !== undefined && this.random.next() >= active.rule.probability)
+        continue;
       active.remaining -= 1;
       const { rule } = active;
-      plan.hits.push(`${rule.kind}${rule.status ? ` ${rule.status}` : ""}${rule.when ? ` ${rule.when}` : ""}`);
+      plan.hits.push(
+        `${rule.kind}${rule.status ? ` ${rule.status}` : ""}${rule.when ? ` ${rule.when}` : ""}`,
+      );
       switch (rule.kind) {
         case "latency":
-          plan.latencyMs += (rule.ms ?? 0) + (rule.jitterMs ? this.random.int(rule.jitterMs + 1) : 0);
+          plan.latencyMs +=
+            (rule.ms ?? 0) + (rule.jitterMs ? this.random.int(rule.jitterMs + 1) : 0);
           break;
         case "error": {
           const error = { status: rule.status ?? 500, body: rule.body ?? "json" };

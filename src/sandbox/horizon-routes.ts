@@ -1,5 +1,11 @@
 import { formatAmount7 } from "../domain/amount.js";
-import type { ChainAccount, LedgerHeader, LedgerTransaction, SandboxChain, SubmitResult } from "./chain.js";
+import type {
+  ChainAccount,
+  LedgerHeader,
+  LedgerTransaction,
+  SandboxChain,
+  SubmitResult,
+} from "./chain.js";
 import type { Route, SandboxReply, SandboxRequest } from "./http.js";
 
 /** What the Horizon face needs besides the chain. */
@@ -16,7 +22,13 @@ const problemType = "application/problem+json; charset=utf-8";
 const halType = "application/hal+json; charset=utf-8";
 
 /** Horizon's problem document. */
-export function problem(status: number, type: string, title: string, detail: string, extras?: unknown): SandboxReply {
+export function problem(
+  status: number,
+  type: string,
+  title: string,
+  detail: string,
+  extras?: unknown,
+): SandboxReply {
   return {
     status,
     contentType: problemType,
@@ -47,16 +59,26 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
   const accountBody = (account: ChainAccount) => ({
     _links: {
       self: { href: `${base()}/accounts/${account.id}` },
-      transactions: { href: `${base()}/accounts/${account.id}/transactions{?cursor,limit,order}`, templated: true },
+      transactions: {
+        href: `${base()}/accounts/${account.id}/transactions{?cursor,limit,order}`,
+        templated: true,
+      },
     },
     id: account.id,
     account_id: account.id,
     sequence: account.sequence.toString(),
     subentry_count: 0,
     last_modified_ledger: account.lastModifiedLedger,
-    last_modified_time: iso(chain.ledgers[account.lastModifiedLedger - 1]?.closedAt ?? chain.latest.closedAt),
+    last_modified_time: iso(
+      chain.ledgers[account.lastModifiedLedger - 1]?.closedAt ?? chain.latest.closedAt,
+    ),
     thresholds: { low_threshold: 0, med_threshold: 0, high_threshold: 0 },
-    flags: { auth_required: false, auth_revocable: false, auth_immutable: false, auth_clawback_enabled: false },
+    flags: {
+      auth_required: false,
+      auth_revocable: false,
+      auth_immutable: false,
+      auth_clawback_enabled: false,
+    },
     balances: [
       {
         balance: formatAmount7(account.balance),
@@ -99,7 +121,12 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
     signatures: tx.signatures,
     valid_after: iso(tx.minTime),
     ...(tx.maxTime === 0 ? {} : { valid_before: iso(tx.maxTime) }),
-    preconditions: { timebounds: { min_time: String(tx.minTime), ...(tx.maxTime === 0 ? {} : { max_time: String(tx.maxTime) }) } },
+    preconditions: {
+      timebounds: {
+        min_time: String(tx.minTime),
+        ...(tx.maxTime === 0 ? {} : { max_time: String(tx.maxTime) }),
+      },
+    },
   });
 
   const ledgerBody = (ledger: LedgerHeader) => ({
@@ -131,7 +158,12 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
     return transactionFailed(envelope, result.resultXdr, result.codes, result.hash);
   };
 
-  const transactionFailed = (envelope: string, resultXdr: string, codes: LedgerTransaction["resultCodes"], hash: string) =>
+  const transactionFailed = (
+    envelope: string,
+    resultXdr: string,
+    codes: LedgerTransaction["resultCodes"],
+    hash: string,
+  ) =>
     problem(
       400,
       "transaction_failed",
@@ -155,7 +187,10 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
             account: { href: `${base()}/accounts/{account_id}`, templated: true },
             ledger: { href: `${base()}/ledger/{sequence}`, templated: true },
             transactions: { href: `${base()}/transactions{?cursor,limit,order}`, templated: true },
-            friendbot: ctx.friendbotAmount === undefined ? undefined : { href: `${base()}/friendbot{?addr}`, templated: true },
+            friendbot:
+              ctx.friendbotAmount === undefined
+                ? undefined
+                : { href: `${base()}/friendbot{?addr}`, templated: true },
           },
           horizon_version: "pi-payments-sandbox",
           core_version: "pi-payments-sandbox",
@@ -185,8 +220,12 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
         const id = params.id!;
         if (!chain.accounts.has(id)) return notFound();
         const includeFailed = query.get("include_failed") === "true";
-        const records = chain.transactions().filter((t) => t.accounts.includes(id) && (includeFailed || t.successful));
-        return hal(page(`${base()}/accounts/${id}/transactions`, records.map(transactionBody), query));
+        const records = chain
+          .transactions()
+          .filter((t) => t.accounts.includes(id) && (includeFailed || t.successful));
+        return hal(
+          page(`${base()}/accounts/${id}/transactions`, records.map(transactionBody), query),
+        );
       },
     },
     {
@@ -212,13 +251,21 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
       handler: async (request) => {
         const envelope = envelopeOf(request);
         if (envelope === undefined) {
-          return problem(400, "transaction_malformed", "Transaction Malformed", "The `tx` form field is missing.", {
-            envelope_xdr: "",
-          });
+          return problem(
+            400,
+            "transaction_malformed",
+            "Transaction Malformed",
+            "The `tx` form field is missing.",
+            {
+              envelope_xdr: "",
+            },
+          );
         }
         const outcome = chain.submit(envelope);
         if (outcome.kind === "malformed") {
-          return problem(400, "transaction_malformed", "Transaction Malformed", outcome.detail, { envelope_xdr: envelope });
+          return problem(400, "transaction_malformed", "Transaction Malformed", outcome.detail, {
+            envelope_xdr: envelope,
+          });
         }
         if (outcome.kind !== "pending") return submitted(outcome, envelope);
         // Horizon holds the request until the transaction is in a closed ledger, or times out.
@@ -245,7 +292,12 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
       handler: (request) => {
         const envelope = envelopeOf(request);
         if (envelope === undefined) {
-          return problem(400, "transaction_malformed", "Transaction Malformed", "The `tx` form field is missing.");
+          return problem(
+            400,
+            "transaction_malformed",
+            "Transaction Malformed",
+            "The `tx` form field is missing.",
+          );
         }
         const outcome = chain.submit(envelope);
         switch (outcome.kind) {
@@ -258,7 +310,11 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
               body: { tx_status: "ERROR", hash: outcome.hash, error_result_xdr: outcome.resultXdr },
             };
           case "included":
-            return { status: 200, contentType: halType, body: { tx_status: "DUPLICATE", hash: outcome.transaction.hash } };
+            return {
+              status: 200,
+              contentType: halType,
+              body: { tx_status: "DUPLICATE", hash: outcome.transaction.hash },
+            };
           case "pending":
             return {
               status: outcome.fresh ? 201 : 200,
@@ -287,7 +343,22 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
       handler: () => {
         const fee = chain.options.baseFee.toString();
         const percentiles = Object.fromEntries(
-          ["max", "min", "mode", "p10", "p20", "p30", "p40", "p50", "p60", "p70", "p80", "p90", "p95", "p99"].map((k) => [k, fee]),
+          [
+            "max",
+            "min",
+            "mode",
+            "p10",
+            "p20",
+            "p30",
+            "p40",
+            "p50",
+            "p60",
+            "p70",
+            "p80",
+            "p90",
+            "p95",
+            "p99",
+          ].map((k) => [k, fee]),
         );
         return hal({
           last_ledger: String(chain.latest.sequence),
@@ -305,15 +376,27 @@ export function horizonRoutes(ctx: HorizonContext): Route[] {
         if (ctx.friendbotAmount === undefined) return notFound();
         const addr = query.get("addr") ?? "";
         if (!/^G[A-Z2-7]{55}$/.test(addr)) {
-          return problem(400, "bad_request", "Bad Request", "The request you sent was invalid in some way.", {
-            invalid_field: "addr",
-            reason: "base32 decode failed",
-          });
+          return problem(
+            400,
+            "bad_request",
+            "Bad Request",
+            "The request you sent was invalid in some way.",
+            {
+              invalid_field: "addr",
+              reason: "base32 decode failed",
+            },
+          );
         }
         if (chain.accounts.has(addr)) {
-          return problem(400, "transaction_failed", "Transaction Failed", "The account already exists.", {
-            result_codes: { transaction: "tx_failed", operations: ["op_already_exists"] },
-          });
+          return problem(
+            400,
+            "transaction_failed",
+            "Transaction Failed",
+            "The account already exists.",
+            {
+              result_codes: { transaction: "tx_failed", operations: ["op_already_exists"] },
+            },
+          );
         }
         chain.createAccount(addr, ctx.friendbotAmount);
         return hal({ successful: true, ledger: chain.latest.sequence });
@@ -332,7 +415,9 @@ function page<T extends { paging_token: string }>(href: string, all: T[], query:
     cursor === null || cursor === "" || cursor === "now"
       ? sorted
       : sorted.filter((r) =>
-          order === "asc" ? BigInt(r.paging_token) > BigInt(cursor) : BigInt(r.paging_token) < BigInt(cursor),
+          order === "asc"
+            ? BigInt(r.paging_token) > BigInt(cursor)
+            : BigInt(r.paging_token) < BigInt(cursor),
         );
   const records = after.slice(0, limit);
   const last = records[records.length - 1]?.paging_token ?? cursor ?? "";

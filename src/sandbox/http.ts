@@ -58,7 +58,9 @@ export function matchRoute(
 const maxBodyBytes = 1024 * 1024;
 
 /** Reads and parses a request body (JSON or form-encoded), at most 1 MiB. */
-export async function readBody(req: IncomingMessage): Promise<{ body: unknown; error: string | undefined }> {
+export async function readBody(
+  req: IncomingMessage,
+): Promise<{ body: unknown; error: string | undefined }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -84,7 +86,9 @@ export function send(res: ServerResponse, reply: SandboxReply, nowMs: number): v
   const isText = typeof reply.body === "string";
   const payload = isText ? (reply.body as string) : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
-    "Content-Type": reply.contentType ?? (isText ? "text/html; charset=utf-8" : "application/json; charset=utf-8"),
+    "Content-Type":
+      reply.contentType ??
+      (isText ? "text/html; charset=utf-8" : "application/json; charset=utf-8"),
     "Content-Length": Buffer.byteLength(payload),
     Date: new Date(nowMs).toUTCString(),
   });

@@ -24,7 +24,8 @@ export function platformRoutes(ctx: PlatformContext): Route[] {
       if (request.headers.authorization !== `Key ${ctx.apiKey}`) {
         return failure(new PiFailure(401, "unauthorized", "The API key is missing or invalid."));
       }
-      if (request.bodyError) return failure(new PiFailure(400, "invalid_arguments", request.bodyError));
+      if (request.bodyError)
+        return failure(new PiFailure(400, "invalid_arguments", request.bodyError));
       try {
         return ok(structuredClone(handler(request)));
       } catch (error) {
@@ -69,15 +70,23 @@ export function platformRoutes(ctx: PlatformContext): Route[] {
       pattern: "/v2/me",
       handler: ({ headers }) => {
         const token = /^Bearer (.+)$/.exec(headers.authorization ?? "")?.[1];
-        const user = [...platform.users.values()].find((u) => token !== undefined && u.accessToken === token);
-        if (!user) return failure(new PiFailure(401, "unauthorized", "The access token is missing or invalid."));
+        const user = [...platform.users.values()].find(
+          (u) => token !== undefined && u.accessToken === token,
+        );
+        if (!user)
+          return failure(
+            new PiFailure(401, "unauthorized", "The access token is missing or invalid."),
+          );
         const validUntil = Math.floor(ctx.now() / 1000) + 3600;
         return ok({
           uid: user.uid,
           username: user.username,
           credentials: {
             scopes: user.scopes,
-            valid_until: { timestamp: validUntil, iso8601: new Date(validUntil * 1000).toISOString() },
+            valid_until: {
+              timestamp: validUntil,
+              iso8601: new Date(validUntil * 1000).toISOString(),
+            },
           },
         });
       },

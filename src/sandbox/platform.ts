@@ -83,30 +83,57 @@ export class SandboxPlatform {
 
   createA2U(body: unknown, now: number): PaymentDTO {
     const args = isPlainObject(body) && isPlainObject(body.payment) ? body.payment : undefined;
-    if (!args) throw new PiFailure(400, "invalid_arguments", 'The body must be {"payment": {...}}.');
-    if (typeof args.amount !== "number" || numberToStroops(args.amount) === undefined || args.amount <= 0) {
-      throw new PiFailure(400, "invalid_amount", "The amount must be a positive number with at most 7 decimals.");
+    if (!args)
+      throw new PiFailure(400, "invalid_arguments", 'The body must be {"payment": {...}}.');
+    if (
+      typeof args.amount !== "number" ||
+      numberToStroops(args.amount) === undefined ||
+      args.amount <= 0
+    ) {
+      throw new PiFailure(
+        400,
+        "invalid_amount",
+        "The amount must be a positive number with at most 7 decimals.",
+      );
     }
-    if (typeof args.memo !== "string") throw new PiFailure(400, "invalid_arguments", "memo must be a string.");
-    if (typeof args.uid !== "string") throw new PiFailure(400, "invalid_arguments", "uid must be a string.");
-    if (!isPlainObject(args.metadata)) throw new PiFailure(400, "invalid_metadata", "metadata must be an object.");
+    if (typeof args.memo !== "string")
+      throw new PiFailure(400, "invalid_arguments", "memo must be a string.");
+    if (typeof args.uid !== "string")
+      throw new PiFailure(400, "invalid_arguments", "uid must be a string.");
+    if (!isPlainObject(args.metadata))
+      throw new PiFailure(400, "invalid_metadata", "metadata must be an object.");
     const user = this.users.get(args.uid);
-    if (!user) throw new PiFailure(400, "user_not_found", `No user with uid ${args.uid} has used this app.`);
+    if (!user)
+      throw new PiFailure(400, "user_not_found", `No user with uid ${args.uid} has used this app.`);
     if (!user.scopes.includes("payments")) {
-      throw new PiFailure(400, "missing_scope", "The user has not granted the payments scope to this app.");
+      throw new PiFailure(
+        400,
+        "missing_scope",
+        "The user has not granted the payments scope to this app.",
+      );
     }
-    if (user.address === undefined) throw new PiFailure(400, "missing_wallet", "The user has no wallet yet.");
+    if (user.address === undefined)
+      throw new PiFailure(400, "missing_wallet", "The user has no wallet yet.");
     if (!/^G[A-Z2-7]{55}$/.test(user.address)) {
       throw new PiFailure(400, "invalid_address", "The user's wallet address is not valid.");
     }
     const blocking = this.blockingPayment(args.uid);
     if (blocking) {
-      throw new PiFailure(400, "ongoing_payment_found", "You need to complete the ongoing payment first to create a new one.", {
-        payment: structuredClone(blocking),
-      });
+      throw new PiFailure(
+        400,
+        "ongoing_payment_found",
+        "You need to complete the ongoing payment first to create a new one.",
+        {
+          payment: structuredClone(blocking),
+        },
+      );
     }
     if (this.cancelledCount >= this.options.maxCancelledPayments) {
-      throw new PiFailure(400, "too_many_cancelled_payments", "Your app has too many cancelled payments.");
+      throw new PiFailure(
+        400,
+        "too_many_cancelled_payments",
+        "Your app has too many cancelled payments.",
+      );
     }
     if (this.createdCount >= this.options.maxPayments) {
       throw new PiFailure(400, "too_many_payments", "Your app has created too many payments.");
@@ -126,9 +153,16 @@ export class SandboxPlatform {
   }
 
   /** A user-to-app payment, as if the user had started it in the Pi Browser. */
-  createU2A(uid: string, amount: number, memo: string, metadata: Record<string, unknown>, now: number): PaymentDTO {
+  createU2A(
+    uid: string,
+    amount: number,
+    memo: string,
+    metadata: Record<string, unknown>,
+    now: number,
+  ): PaymentDTO {
     const user = this.users.get(uid);
-    if (!user?.address) throw new PiFailure(400, "user_not_found", `No user with uid ${uid} and a wallet.`);
+    if (!user?.address)
+      throw new PiFailure(400, "user_not_found", `No user with uid ${uid} and a wallet.`);
     return this.insert({
       user_uid: uid,
       amount,
@@ -196,7 +230,9 @@ export class SandboxPlatform {
   approve(id: string): PaymentDTO {
     const payment = this.find(id);
     if (payment.status.cancelled || payment.status.user_cancelled) {
-      throw new PiFailure(400, "cancelled_payment", "The payment was cancelled.", { payment: structuredClone(payment) });
+      throw new PiFailure(400, "cancelled_payment", "The payment was cancelled.", {
+        payment: structuredClone(payment),
+      });
     }
     // A2U payments are approved at creation; approving again changes nothing.
     payment.status.developer_approved = true;
@@ -206,12 +242,17 @@ export class SandboxPlatform {
   complete(id: string, body: unknown): PaymentDTO {
     const payment = this.find(id);
     const txid = isPlainObject(body) ? body.txid : undefined;
-    if (typeof txid !== "string" || txid === "") throw new PiFailure(400, "missing_txid", "A txid is required.");
+    if (typeof txid !== "string" || txid === "")
+      throw new PiFailure(400, "missing_txid", "A txid is required.");
     if (payment.status.developer_completed) {
-      throw new PiFailure(400, "already_completed", "The payment is already completed.", { payment: structuredClone(payment) });
+      throw new PiFailure(400, "already_completed", "The payment is already completed.", {
+        payment: structuredClone(payment),
+      });
     }
     if (payment.status.cancelled || payment.status.user_cancelled) {
-      throw new PiFailure(400, "cancelled_payment", "The payment was cancelled.", { payment: structuredClone(payment) });
+      throw new PiFailure(400, "cancelled_payment", "The payment was cancelled.", {
+        payment: structuredClone(payment),
+      });
     }
     if (payment.transaction && payment.transaction.txid !== txid) {
       throw new PiFailure(400, "txid_mismatch", "The payment is linked with another transaction.", {
@@ -219,19 +260,37 @@ export class SandboxPlatform {
       });
     }
     const tx = this.chain.transaction(txid);
-    if (!tx) throw new PiFailure(400, "not_verified", "The transaction was not found on the blockchain yet.");
+    if (!tx)
+      throw new PiFailure(
+        400,
+        "not_verified",
+        "The transaction was not found on the blockchain yet.",
+      );
     const failure = this.verificationError(payment, tx);
-    if (failure === "tx_memo_payment_identifier_mismatch" || failure === "payment_already_linked_with_a_tx") {
-      throw new PiFailure(400, "verification_failed", "The transaction does not belong to this payment.", {
-        verification_error: failure,
-      });
+    if (
+      failure === "tx_memo_payment_identifier_mismatch" ||
+      failure === "payment_already_linked_with_a_tx"
+    ) {
+      throw new PiFailure(
+        400,
+        "verification_failed",
+        "The transaction does not belong to this payment.",
+        {
+          verification_error: failure,
+        },
+      );
     }
     this.link(payment, tx);
     if (failure) {
-      throw new PiFailure(400, "verification_failed", "The transaction does not match the payment.", {
-        verification_error: failure,
-        payment: structuredClone(payment),
-      });
+      throw new PiFailure(
+        400,
+        "verification_failed",
+        "The transaction does not match the payment.",
+        {
+          verification_error: failure,
+          payment: structuredClone(payment),
+        },
+      );
     }
     payment.status.developer_completed = true;
     return payment;
@@ -240,10 +299,14 @@ export class SandboxPlatform {
   cancel(id: string): PaymentDTO {
     const payment = this.find(id);
     if (payment.status.developer_completed) {
-      throw new PiFailure(400, "already_completed", "The payment is already completed.", { payment: structuredClone(payment) });
+      throw new PiFailure(400, "already_completed", "The payment is already completed.", {
+        payment: structuredClone(payment),
+      });
     }
     if (payment.status.cancelled || payment.status.user_cancelled) {
-      throw new PiFailure(400, "cancelled_payment", "The payment is already cancelled.", { payment: structuredClone(payment) });
+      throw new PiFailure(400, "cancelled_payment", "The payment is already cancelled.", {
+        payment: structuredClone(payment),
+      });
     }
     if (payment.transaction) {
       throw new PiFailure(
@@ -256,7 +319,11 @@ export class SandboxPlatform {
     if (payment.direction === "user_to_app" && payment.status.developer_approved) {
       // The sandbox's choice (Pi documents `forbidden` without saying when): once the app
       // approved a user's payment, the user may be signing it; the app may not cancel.
-      throw new PiFailure(403, "forbidden", "An approved user-to-app payment cannot be cancelled by the app.");
+      throw new PiFailure(
+        403,
+        "forbidden",
+        "An approved user-to-app payment cannot be cancelled by the app.",
+      );
     }
     payment.status.cancelled = true;
     this.cancelledCount += 1;
@@ -331,5 +398,9 @@ export class SandboxPlatform {
 }
 
 function isOpen(payment: PaymentDTO): boolean {
-  return !payment.status.developer_completed && !payment.status.cancelled && !payment.status.user_cancelled;
+  return (
+    !payment.status.developer_completed &&
+    !payment.status.cancelled &&
+    !payment.status.user_cancelled
+  );
 }

@@ -8,9 +8,16 @@ import type { PaymentDTO } from "../domain/payment-dto.js";
 import { NETWORKS } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
 import { SandboxChain } from "./chain.js";
-import { type FaultPlan, FaultInjector, type FaultRule, faultRuleSchema } from "./faults.js";
-import { htmlErrorPage, matchRoute, type Route, readBody, type SandboxReply, send } from "./http.js";
+import { FaultInjector, type FaultPlan, type FaultRule, faultRuleSchema } from "./faults.js";
 import { horizonRoutes, problem } from "./horizon-routes.js";
+import {
+  htmlErrorPage,
+  matchRoute,
+  type Route,
+  readBody,
+  type SandboxReply,
+  send,
+} from "./http.js";
 import { PiFailure, SandboxPlatform, type SandboxUser } from "./platform.js";
 import { platformRoutes } from "./platform-routes.js";
 import { createRandom, type Random } from "./random.js";
@@ -168,7 +175,12 @@ export interface Sandbox extends SandboxInfo {
   /** A native balance as Horizon prints it ("12.5000000"), or undefined for no account. */
   balance(address: string): string | undefined;
   /** A user-to-app payment, as if the user had started it in the Pi Browser. */
-  createUserPayment(args: { uid: string; amount: number; memo: string; metadata?: Record<string, unknown> }): PaymentDTO;
+  createUserPayment(args: {
+    uid: string;
+    amount: number;
+    memo: string;
+    metadata?: Record<string, unknown>;
+  }): PaymentDTO;
   requests(): RequestLogEntry[];
   clearRequests(): void;
   setFaults(rules: FaultRule[]): void;
@@ -191,7 +203,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const settings = parseWith(optionsSchema, options, "sandbox options");
   const seed = settings.seed ?? randomInt(2 ** 31);
   const random = createRandom(seed);
-  const wallet = settings.walletSeed ? Keypair.fromSecret(settings.walletSeed) : keypairFrom(random);
+  const wallet = settings.walletSeed
+    ? Keypair.fromSecret(settings.walletSeed)
+    : keypairFrom(random);
   const apiKey = settings.apiKey ?? `sandbox-${random.alphanumeric(32)}`;
   let baseUrl = "";
 
@@ -225,7 +239,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const spec = parseWith(userInitSchema, init, "sandbox user");
     const n = users.length + 1;
     const uid = spec.uid ?? `user-${n}`;
-    if (platform.users.has(uid)) throw new TypeError(`A sandbox user with uid "${uid}" already exists.`);
+    if (platform.users.has(uid))
+      throw new TypeError(`A sandbox user with uid "${uid}" already exists.`);
     const keypair = spec.wallet === undefined ? keypairFrom(random) : undefined;
     const user: SandboxUser = {
       uid,
@@ -236,12 +251,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       scopes: spec.scopes ?? ["username", "payments", "wallet_address"],
     };
     const balance = spec.balance ?? "100";
-    if (keypair && balance !== "0") chain.createAccount(keypair.publicKey(), amountToStroops(parseAmount(balance)));
+    if (keypair && balance !== "0")
+      chain.createAccount(keypair.publicKey(), amountToStroops(parseAmount(balance)));
     platform.users.set(uid, user);
     users.push(user);
     return user;
   };
-  const initialUsers = typeof settings.users === "number" ? Array.from({ length: settings.users }, () => ({})) : settings.users;
+  const initialUsers =
+    typeof settings.users === "number"
+      ? Array.from({ length: settings.users }, () => ({}))
+      : settings.users;
   for (const init of initialUsers) addUser(init);
 
   const faults = new FaultInjector(random);
@@ -287,7 +306,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 
   const createUserPayment: Sandbox["createUserPayment"] = (args) =>
-    structuredClone(platform.createU2A(args.uid, args.amount, args.memo, args.metadata ?? {}, chain.now()));
+    structuredClone(
+      platform.createU2A(args.uid, args.amount, args.memo, args.metadata ?? {}, chain.now()),
+    );
 
   const routes = {
     pi: platformRoutes({ platform, apiKey, now: () => chain.now() }),
@@ -311,25 +332,49 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: { error: "unknown_error", error_message: String(error) } }, chain.now());
+      if (!res.headersSent)
+        send(
+          res,
+          { status: 500, body: { error: "unknown_error", error_message: String(error) } },
+          chain.now(),
+        );
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://sandbox");
     const method = req.method ?? "GET";
-    const face = url.pathname.startsWith("/__sandbox") ? "admin" : url.pathname.startsWith("/v2") ? "pi" : "horizon";
+    const face = url.pathname.startsWith("/__sandbox")
+      ? "admin"
+      : url.pathname.startsWith("/v2")
+        ? "pi"
+        : "horizon";
     const { body, error: bodyError } = await readBody(req);
     const found = matchRoute(routes[face], method, url.pathname);
     if (face === "admin") {
       const reply = found
-        ? await found.route.handler({ method, path: url.pathname, query: url.searchParams, params: found.params, headers: req.headers, body, bodyError })
+        ? await found.route.handler({
+            method,
+            path: url.pathname,
+            query: url.searchParams,
+            params: found.params,
+            headers: req.headers,
+            body,
+            bodyError,
+          })
         : { status: 404, body: { error: "not_found" } };
       send(res, reply, chain.now());
       return;
     }
     const plan: FaultPlan = faults.plan(method, url.pathname);
-    const entry: RequestLogEntry = { at: chain.now(), face, method, path: url.pathname + url.search, status: 0, faults: plan.hits };
+    const entry: RequestLogEntry = {
+      at: chain.now(),
+      face,
+      method,
+      path: url.pathname + url.search,
+      status: 0,
+      faults: plan.hits,
+    };
     remember(entry);
     if (plan.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.latencyMs));
 
@@ -337,9 +382,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (plan.errorBefore) {
       reply = errorReply(face, plan.errorBefore.status, plan.errorBefore.body);
     } else if (!found) {
-      reply = face === "pi" ? { status: 404, body: { error: "not_found", error_message: "No such endpoint." } } : problem(404, "not_found", "Resource Missing", "The resource at the url requested was not found.");
+      reply =
+        face === "pi"
+          ? { status: 404, body: { error: "not_found", error_message: "No such endpoint." } }
+          : problem(
+              404,
+              "not_found",
+              "Resource Missing",
+              "The resource at the url requested was not found.",
+            );
     } else {
-      reply = await found.route.handler({ method, path: url.pathname, query: url.searchParams, params: found.params, headers: req.headers, body, bodyError });
+      reply = await found.route.handler({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        params: found.params,
+        headers: req.headers,
+        body,
+        bodyError,
+      });
       if (plan.drop) {
         entry.status = "dropped";
         req.socket.destroy();
@@ -361,7 +422,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   baseUrl = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
 
   const timer =
-    settings.ledgerIntervalMs === "manual" ? undefined : setInterval(() => chain.closeLedger(), settings.ledgerIntervalMs);
+    settings.ledgerIntervalMs === "manual"
+      ? undefined
+      : setInterval(() => chain.closeLedger(), settings.ledgerIntervalMs);
   timer?.unref();
 
   let closed = false;
@@ -390,7 +453,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clearFaults: () => faults.clear(),
     configure: (changes) => {
       if (changes.linkLagMs !== undefined) platform.options.linkLagMs = changes.linkLagMs;
-      if (changes.incompleteLimit !== undefined) platform.options.incompleteLimit = changes.incompleteLimit;
+      if (changes.incompleteLimit !== undefined)
+        platform.options.incompleteLimit = changes.incompleteLimit;
     },
     close: async () => {
       if (closed) return;
@@ -409,10 +473,26 @@ function keypairFrom(random: Random): Keypair {
 }
 
 function errorReply(face: "pi" | "horizon", status: number, body: "json" | "html"): SandboxReply {
-  if (body === "html") return { status, body: htmlErrorPage(status), contentType: "text/html; charset=utf-8" };
-  if (face === "pi") return { status, body: { error: "unknown_error", error_message: "An unexpected error occurred." } };
-  if (status === 504) return problem(504, "timeout", "Timeout", "Your request timed out before completing.  Please try your request again.");
-  return problem(status, "server_error", "Internal Server Error", "An error occurred while processing this request.");
+  if (body === "html")
+    return { status, body: htmlErrorPage(status), contentType: "text/html; charset=utf-8" };
+  if (face === "pi")
+    return {
+      status,
+      body: { error: "unknown_error", error_message: "An unexpected error occurred." },
+    };
+  if (status === 504)
+    return problem(
+      504,
+      "timeout",
+      "Timeout",
+      "Your request timed out before completing.  Please try your request again.",
+    );
+  return problem(
+    status,
+    "server_error",
+    "Internal Server Error",
+    "An error occurred while processing this request.",
+  );
 }
 
 /** Changes the payment(s) in an answer, as a tampering proxy would; `status` fields merge. */
@@ -420,7 +500,10 @@ function tamperBody(body: unknown, patch: Record<string, unknown>): unknown {
   const apply = (payment: Record<string, unknown>) => {
     const copy: Record<string, unknown> = { ...payment };
     for (const [key, value] of Object.entries(patch)) {
-      copy[key] = key === "status" && typeof value === "object" ? { ...(payment.status as object), ...(value as object) } : value;
+      copy[key] =
+        key === "status" && typeof value === "object"
+          ? { ...(payment.status as object), ...(value as object) }
+          : value;
     }
     return copy;
   };
@@ -428,9 +511,15 @@ function tamperBody(body: unknown, patch: Record<string, unknown>): unknown {
   const record = body as Record<string, unknown>;
   if (typeof record.identifier === "string") return apply(record);
   if (Array.isArray(record.incomplete_server_payments)) {
-    return { ...record, incomplete_server_payments: record.incomplete_server_payments.map((p) => apply(p as Record<string, unknown>)) };
+    return {
+      ...record,
+      incomplete_server_payments: record.incomplete_server_payments.map((p) =>
+        apply(p as Record<string, unknown>),
+      ),
+    };
   }
-  if (record.payment && typeof record.payment === "object") return { ...record, payment: apply(record.payment as Record<string, unknown>) };
+  if (record.payment && typeof record.payment === "object")
+    return { ...record, payment: apply(record.payment as Record<string, unknown>) };
   return body;
 }
 
@@ -450,14 +539,19 @@ interface AdminContext {
  * be steered from another process (faults, ledgers, users). Never subject to faults.
  */
 function adminRoutes(ctx: AdminContext): Route[] {
-  const guard = (fn: (body: unknown) => unknown) => async (request: { body: unknown }): Promise<SandboxReply> => {
-    try {
-      return { status: 200, body: (await fn(request.body)) ?? { ok: true } };
-    } catch (error) {
-      if (error instanceof PiFailure) return { status: error.status, body: error.body() };
-      return { status: 400, body: { error: "invalid_arguments", error_message: (error as Error).message } };
-    }
-  };
+  const guard =
+    (fn: (body: unknown) => unknown) =>
+    async (request: { body: unknown }): Promise<SandboxReply> => {
+      try {
+        return { status: 200, body: (await fn(request.body)) ?? { ok: true } };
+      } catch (error) {
+        if (error instanceof PiFailure) return { status: error.status, body: error.body() };
+        return {
+          status: 400,
+          body: { error: "invalid_arguments", error_message: (error as Error).message },
+        };
+      }
+    };
   const rulesOf = (body: unknown) => {
     const rules = (body as { rules?: unknown } | undefined)?.rules;
     return z.array(faultRuleSchema).parse(rules);
@@ -465,16 +559,52 @@ function adminRoutes(ctx: AdminContext): Route[] {
   return [
     { method: "GET", pattern: "/__sandbox", handler: guard(() => ctx.info()) },
     { method: "GET", pattern: "/__sandbox/payments", handler: guard(() => ctx.payments()) },
-    { method: "GET", pattern: "/__sandbox/ledger-payments", handler: guard(() => ctx.ledgerPayments()) },
+    {
+      method: "GET",
+      pattern: "/__sandbox/ledger-payments",
+      handler: guard(() => ctx.ledgerPayments()),
+    },
     { method: "GET", pattern: "/__sandbox/requests", handler: guard(() => ctx.requests()) },
     { method: "POST", pattern: "/__sandbox/ledgers", handler: guard(() => ctx.closeLedger()) },
-    { method: "POST", pattern: "/__sandbox/users", handler: guard((body) => {
-      const { seed: _seed, accessToken: _token, ...user } = ctx.addUser((body ?? {}) as SandboxUserInit);
-      return user;
-    }) },
-    { method: "POST", pattern: "/__sandbox/user-payments", handler: guard((body) => ctx.createUserPayment(body as Parameters<Sandbox["createUserPayment"]>[0])) },
-    { method: "PUT", pattern: "/__sandbox/faults", handler: guard((body) => { ctx.faults.set(rulesOf(body)); }) },
-    { method: "POST", pattern: "/__sandbox/faults", handler: guard((body) => { ctx.faults.add(rulesOf(body)); }) },
-    { method: "DELETE", pattern: "/__sandbox/faults", handler: guard(() => { ctx.faults.clear(); }) },
+    {
+      method: "POST",
+      pattern: "/__sandbox/users",
+      handler: guard((body) => {
+        const {
+          seed: _seed,
+          accessToken: _token,
+          ...user
+        } = ctx.addUser((body ?? {}) as SandboxUserInit);
+        return user;
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/__sandbox/user-payments",
+      handler: guard((body) =>
+        ctx.createUserPayment(body as Parameters<Sandbox["createUserPayment"]>[0]),
+      ),
+    },
+    {
+      method: "PUT",
+      pattern: "/__sandbox/faults",
+      handler: guard((body) => {
+        ctx.faults.set(rulesOf(body));
+      }),
+    },
+    {
+      method: "POST",
+      pattern: "/__sandbox/faults",
+      handler: guard((body) => {
+        ctx.faults.add(rulesOf(body));
+      }),
+    },
+    {
+      method: "DELETE",
+      pattern: "/__sandbox/faults",
+      handler: guard(() => {
+        ctx.faults.clear();
+      }),
+    },
   ];
 }

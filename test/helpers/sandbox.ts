@@ -13,7 +13,12 @@ afterEach(async () => {
  * closed only on demand, each counting as 5 s of chain time.
  */
 export async function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const sandbox = await startSandbox({ ledgerIntervalMs: "manual", clock: "simulated", seed: 42, ...options });
+  const sandbox = await startSandbox({
+    ledgerIntervalMs: "manual",
+    clock: "simulated",
+    seed: 42,
+    ...options,
+  });
   running.add(sandbox);
   return sandbox;
 }
@@ -25,6 +30,7 @@ export async function piFetch(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read Pi's JSON answers field by field.
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(`${sandbox.apiUrl}${path}`, {
     method,
@@ -46,7 +52,10 @@ export async function piFetch(
 }
 
 /** Waits until `fn` returns true, closing ledgers in between when asked. */
-export async function eventually(fn: () => boolean | Promise<boolean>, { timeoutMs = 10_000, stepMs = 5 } = {}): Promise<void> {
+export async function eventually(
+  fn: () => boolean | Promise<boolean>,
+  { timeoutMs = 10_000, stepMs = 5 } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");

@@ -1,56 +1,84 @@
 import { type Command, Option } from "commander";
 import { startSandbox } from "../../sandbox/index.js";
-import { parseIntOption } from "../options.js";
 import type { CliIo } from "../io.js";
+import { parseIntOption } from "../options.js";
 
 /** `pi-payments sandbox`: a local Pi Platform API and Horizon until interrupted. */
 export function sandboxCommand(program: Command, io: CliIo): void {
   program
     .command("sandbox")
-    .description("run a local Pi Platform API and Pi blockchain (Horizon) for development and tests")
-    .option("-p, --port <port>", "port for both faces (Pi API under /v2, Horizon at /)", parseIntOption("port"), 0)
+    .description(
+      "run a local Pi Platform API and Pi blockchain (Horizon) for development and tests",
+    )
+    .option(
+      "-p, --port <port>",
+      "port for both faces (Pi API under /v2, Horizon at /)",
+      parseIntOption("port"),
+      0,
+    )
     .option("--host <host>", "interface to bind", "127.0.0.1")
     .option("--json", "print the connection details as one JSON line, then only that")
-    .addOption(new Option("--network <name>", "network").choices(["Pi Testnet", "Pi Network"]).default("Pi Testnet"))
-    .option("--ledger-interval <ms>", "close a ledger every N ms", parseIntOption("ledger-interval"), 5000)
+    .addOption(
+      new Option("--network <name>", "network")
+        .choices(["Pi Testnet", "Pi Network"])
+        .default("Pi Testnet"),
+    )
+    .option(
+      "--ledger-interval <ms>",
+      "close a ledger every N ms",
+      parseIntOption("ledger-interval"),
+      5000,
+    )
     .option("--users <count>", "users to register", parseIntOption("users"), 3)
-    .addOption(new Option("--incomplete-limit <scope>", "Pi's one-incomplete-payment rule").choices(["app", "user"]).default("app"))
-    .option("--link-lag <ms>", "delay before Pi links a landed transaction to its payment", parseIntOption("link-lag"), 0)
+    .addOption(
+      new Option("--incomplete-limit <scope>", "Pi's one-incomplete-payment rule")
+        .choices(["app", "user"])
+        .default("app"),
+    )
+    .option(
+      "--link-lag <ms>",
+      "delay before Pi links a landed transaction to its payment",
+      parseIntOption("link-lag"),
+      0,
+    )
     .option("--seed <n>", "seed of every random choice, to replay a run", parseIntOption("seed"))
-    .action(async (flags: {
-      port: number;
-      host: string;
-      json?: boolean;
-      network: "Pi Testnet" | "Pi Network";
-      ledgerInterval: number;
-      users: number;
-      incompleteLimit: "app" | "user";
-      linkLag: number;
-      seed?: number;
-    }) => {
-      const sandbox = await startSandbox({
-        port: flags.port,
-        host: flags.host,
-        network: flags.network,
-        ledgerIntervalMs: flags.ledgerInterval,
-        users: flags.users,
-        incompleteLimit: flags.incompleteLimit,
-        linkLagMs: flags.linkLag,
-        ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-      });
-      const info = sandbox.info();
-      if (flags.json) {
-        io.out(JSON.stringify(info));
-      } else {
-        io.out(`Pi sandbox on ${info.apiUrl} (${info.network}, seed ${sandbox.seed})`);
-        io.out(`  Pi API:   ${info.apiUrl}/v2        API key: ${info.apiKey}`);
-        io.out(`  Horizon:  ${info.horizonUrl}        ledgers every ${flags.ledgerInterval} ms`);
-        io.out(`  Wallet:   ${info.walletAddress}`);
-        io.out(`  Seed:     ${info.walletSeed}   (a throwaway sandbox wallet)`);
-        for (const user of info.users) io.out(`  User:     ${user.uid}  ${user.address ?? "(no wallet)"}`);
-        io.out("Admin endpoints under /__sandbox (faults, ledgers, users). Ctrl-C to stop.");
-      }
-      await io.untilInterrupted();
-      await sandbox.close();
-    });
+    .action(
+      async (flags: {
+        port: number;
+        host: string;
+        json?: boolean;
+        network: "Pi Testnet" | "Pi Network";
+        ledgerInterval: number;
+        users: number;
+        incompleteLimit: "app" | "user";
+        linkLag: number;
+        seed?: number;
+      }) => {
+        const sandbox = await startSandbox({
+          port: flags.port,
+          host: flags.host,
+          network: flags.network,
+          ledgerIntervalMs: flags.ledgerInterval,
+          users: flags.users,
+          incompleteLimit: flags.incompleteLimit,
+          linkLagMs: flags.linkLag,
+          ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+        });
+        const info = sandbox.info();
+        if (flags.json) {
+          io.out(JSON.stringify(info));
+        } else {
+          io.out(`Pi sandbox on ${info.apiUrl} (${info.network}, seed ${sandbox.seed})`);
+          io.out(`  Pi API:   ${info.apiUrl}/v2        API key: ${info.apiKey}`);
+          io.out(`  Horizon:  ${info.horizonUrl}        ledgers every ${flags.ledgerInterval} ms`);
+          io.out(`  Wallet:   ${info.walletAddress}`);
+          io.out(`  Seed:     ${info.walletSeed}   (a throwaway sandbox wallet)`);
+          for (const user of info.users)
+            io.out(`  User:     ${user.uid}  ${user.address ?? "(no wallet)"}`);
+          io.out("Admin endpoints under /__sandbox (faults, ledgers, users). Ctrl-C to stop.");
+        }
+        await io.untilInterrupted();
+        await sandbox.close();
+      },
+    );
 }
