@@ -22,6 +22,10 @@ export const faultRuleSchema = z.strictObject({
   body: z.enum(["json", "html"]).optional(),
   when: z.enum(["before", "after"]).optional(),
   payment: z.record(z.string(), z.unknown()).optional(),
+  /** For an `error` on Horizon: answer `transaction_failed` with these result codes (e.g. an older Horizon's tx_bad_seq). */
+  resultCodes: z
+    .strictObject({ transaction: z.string(), operations: z.array(z.string()).optional() })
+    .optional(),
   /** Chance that a matching request is hit, drawn from the sandbox's seeded generator. */
   probability: z.number().min(0).max(1).optional(),
   /** Hit at most this many matching requests, then stop. */
@@ -38,11 +42,18 @@ interface ActiveRule {
   remaining: number;
 }
 
+/** An error answer a fault injects. */
+export interface FaultError {
+  status: number;
+  body: "json" | "html";
+  resultCodes?: { transaction: string; operations?: string[] | undefined } | undefined;
+}
+
 /** What the faults decided for one request. */
 export interface FaultPlan {
   latencyMs: number;
-  errorBefore?: { status: number; body: "json" | "html" };
-  errorAfter?: { status: number; body: "json" | "html" };
+  errorBefore?: FaultError;
+  errorAfter?: FaultError;
   drop: boolean;
   tamper?: Record<string, unknown>;
   /** Names of the rules that hit, for the request log. */
@@ -103,7 +114,11 @@ export class FaultInjector {
             (rule.ms ?? 0) + (rule.jitterMs ? this.random.int(rule.jitterMs + 1) : 0);
           break;
         case "error": {
-          const error = { status: rule.status ?? 500, body: rule.body ?? "json" };
+          const error: FaultError = {
+            status: rule.status ?? 500,
+            body: rule.body ?? "json",
+            resultCodes: rule.resultCodes,
+          };
           if (rule.when === "after") plan.errorAfter = error;
           else plan.errorBefore = error;
           break;

@@ -1,14 +1,20 @@
 import { randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Keypair, StrKey } from "@stellar/stellar-sdk";
+import { Keypair, StrKey, TransactionBuilder } from "@stellar/stellar-sdk";
 import { z } from "zod";
 import { amountToStroops, formatAmount7, parseAmount, stroopsToAmount } from "../domain/amount.js";
 import type { PaymentDTO } from "../domain/payment-dto.js";
 import { NETWORKS } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
 import { SandboxChain } from "./chain.js";
-import { FaultInjector, type FaultPlan, type FaultRule, faultRuleSchema } from "./faults.js";
+import {
+  type FaultError,
+  FaultInjector,
+  type FaultPlan,
+  type FaultRule,
+  faultRuleSchema,
+} from "./faults.js";
 import { horizonRoutes, problem } from "./horizon-routes.js";
 import {
   htmlErrorPage,
@@ -154,6 +160,10 @@ export interface RequestLogEntry {
   path: string;
   status: number | "dropped";
   faults: string[];
+  /** For a submission: the hash of the envelope sent (public, and tells resends apart). */
+  txid?: string;
+  /** For a submission: the envelope's upper time bound, unix seconds (0: none). */
+  maxTime?: number;
 }
 
 /** A running sandbox. */
@@ -375,12 +385,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       status: 0,
       faults: plan.hits,
     };
+    const envelope = (body as { tx?: unknown } | undefined)?.tx;
+    if (face === "horizon" && method === "POST" && typeof envelope === "string") {
+      const decoded = decodeEnvelope(envelope, settings.network);
+      if (decoded) Object.assign(entry, decoded);
+    }
     remember(entry);
     if (plan.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, plan.latencyMs));
 
     let reply: SandboxReply;
     if (plan.errorBefore) {
-      reply = errorReply(face, plan.errorBefore.status, plan.errorBefore.body);
+      reply = errorReply(face, plan.errorBefore);
     } else if (!found) {
       reply =
         face === "pi"
@@ -406,7 +421,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         req.socket.destroy();
         return;
       }
-      if (plan.errorAfter) reply = errorReply(face, plan.errorAfter.status, plan.errorAfter.body);
+      if (plan.errorAfter) reply = errorReply(face, plan.errorAfter);
       else if (plan.tamper) reply = { ...reply, body: tamperBody(reply.body, plan.tamper) };
     }
     entry.status = reply.status;
@@ -468,11 +483,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
+function decodeEnvelope(
+  envelope: string,
+  passphrase: string,
+): { txid: string; maxTime: number } | undefined {
+  try {
+    const tx = TransactionBuilder.fromXDR(envelope, passphrase);
+    const maxTime = "timeBounds" in tx ? Number(tx.timeBounds?.maxTime ?? 0) : 0;
+    return { txid: tx.hash().toString("hex"), maxTime };
+  } catch {
+    return undefined;
+  }
+}
+
 function keypairFrom(random: Random): Keypair {
   return Keypair.fromRawEd25519Seed(Buffer.from(random.bytes(32)));
 }
 
-function errorReply(face: "pi" | "horizon", status: number, body: "json" | "html"): SandboxReply {
+function errorReply(
+  face: "pi" | "horizon",
+  { status, body, resultCodes }: FaultError,
+): SandboxReply {
+  if (face === "horizon" && resultCodes) {
+    return problem(
+      status,
+      "transaction_failed",
+      "Transaction Failed",
+      "The transaction failed when submitted to the stellar network.",
+      {
+        result_codes: resultCodes,
+      },
+    );
+  }
   if (body === "html")
     return { status, body: htmlErrorPage(status), contentType: "text/html; charset=utf-8" };
   if (face === "pi")
