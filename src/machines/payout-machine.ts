@@ -1,0 +1,571 @@
+import { assign, fromPromise, setup } from "xstate";
+import { paymentMismatches } from "../domain/check-payment.js";
+import type { ResultCodes } from "../domain/errors.js";
+import {
+  chainFailureCode,
+  FOREIGN_ONGOING_PAYMENT,
+  failureMessages,
+  isTransient,
+  needsFateCheck,
+} from "./classify.js";
+import type {
+  BuildInput,
+  BuildOutput,
+  CancelInput,
+  CompleteInput,
+  CreateInput,
+  CreateOutput,
+  EffectError,
+  FateInput,
+  FateOutput,
+  PaymentOutput,
+  PayoutCommand,
+  PayoutContext,
+  PayoutFailure,
+  PayoutInput,
+  SlotInput,
+  Stamped,
+  SubmitInput,
+  SubmitOutput,
+  WaitInput,
+} from "./types.js";
+
+/**
+ * Effects are named here and implemented by the runtime (`createActivities`). Run
+ * without them, the machine says so instead of doing anything.
+ */
+const notProvided = (name: string) => async (): Promise<never> => {
+  throw new Error(`The payout machine's "${name}" effect was not provided.`);
+};
+
+type DoneEvent<T> = { output: Stamped<T> };
+type ErrorEvent = { error: EffectError };
+
+const errorOf = (event: unknown): EffectError => (event as ErrorEvent).error;
+const outputOf = <T>(event: unknown): Stamped<T> => (event as DoneEvent<T>).output;
+
+function backoff(context: PayoutContext, at: number): { retryAt: number; attempt: number } {
+  const delay = Math.min(
+    context.timing.maxDelayMs,
+    context.timing.baseDelayMs * 2 ** Math.min(context.attempt, 20),
+  );
+  return { retryAt: at + delay, attempt: context.attempt + 1 };
+}
+
+function failure(
+  code: string,
+  error: EffectError | undefined,
+  at: number,
+  resumeFrom: PayoutFailure["resumeFrom"],
+  paymentOpen: boolean,
+): PayoutFailure {
+  return {
+    code,
+    message: failureMessages[code] ?? error?.message ?? code,
+    at,
+    resumeFrom,
+    paymentOpen,
+    error,
+  };
+}
+
+/**
+ * One A2U payout as an explicit state machine (DESIGN.md, "The lifecycle of one payout").
+ *
+ * Main states: `created` (intent stored) → `stored` (Pi payment stored and checked) →
+ * `submitted` (signed envelope stored) → `txStored` (in a ledger) → `completed`; or
+ * `cancelled`; or `failed`, where it waits for a person's `RETRY` or `CANCEL`.
+ *
+ * It does no I/O and reads no clock: every effect is an invoked actor named in
+ * `setup()`, every event it receives carries the runtime's time (`at`), and every
+ * deadline lives in context (`retryAt`), so a snapshot restored after a crash resumes
+ * exactly where it stopped.
+ */
+export const payoutMachine = setup({
+  types: {
+    context: {} as PayoutContext,
+    input: {} as PayoutInput,
+    events: {} as PayoutCommand,
+  },
+  actors: {
+    acquireSlot: fromPromise<Stamped<object>, SlotInput>(notProvided("acquireSlot")),
+    createPiPayment: fromPromise<Stamped<CreateOutput>, CreateInput>(
+      notProvided("createPiPayment"),
+    ),
+    buildTransaction: fromPromise<Stamped<BuildOutput>, BuildInput>(
+      notProvided("buildTransaction"),
+    ),
+    submitTransaction: fromPromise<Stamped<SubmitOutput>, SubmitInput>(
+      notProvided("submitTransaction"),
+    ),
+    checkFate: fromPromise<Stamped<FateOutput>, FateInput>(notProvided("checkFate")),
+    completePiPayment: fromPromise<Stamped<PaymentOutput>, CompleteInput>(
+      notProvided("completePiPayment"),
+    ),
+    cancelPiPayment: fromPromise<Stamped<PaymentOutput>, CancelInput>(
+      notProvided("cancelPiPayment"),
+    ),
+    wait: fromPromise<Stamped<object>, WaitInput>(notProvided("wait")),
+  },
+  guards: {
+    transient: ({ event }) => isTransient(errorOf(event)),
+    foundNothing: ({ event }) => outputOf<CreateOutput>(event).payment === null,
+    matchesIntent: ({ context, event }) => {
+      const payment = outputOf<CreateOutput>(event).payment;
+      return (
+        payment !== null &&
+        paymentMismatches(payment, {
+          walletAddress: context.walletAddress,
+          network: context.network,
+          amount: context.intent.amount,
+          uid: context.intent.uid,
+        }).length === 0
+      );
+    },
+    cancelRequested: ({ context }) => context.cancelRequested,
+    neverTriedCreate: ({ context }) => context.createAttempts === 0,
+    paymentCancelledByPi: ({ event }) => {
+      const mismatches = (errorOf(event).details?.mismatches ?? []) as Array<{ field: string }>;
+      return (
+        errorOf(event).code === "PAYMENT_MISMATCH" &&
+        mismatches.every((m) => m.field === "status.cancelled")
+      );
+    },
+    applied: ({ event }) => outputOf<SubmitOutput>(event).status === "applied",
+    refusedMaybeLanded: ({ event }) => {
+      const output = outputOf<SubmitOutput>(event);
+      return output.status === "failed" && needsFateCheck(output.resultCodes);
+    },
+    refused: ({ event }) => outputOf<SubmitOutput>(event).status === "failed",
+    landed: ({ event }) => outputOf<FateOutput>(event).status === "landed",
+    dead: ({ event }) => outputOf<FateOutput>(event).status === "dead",
+    notVerifiedTooOften: ({ context, event }) =>
+      errorOf(event).code === "PI_NOT_VERIFIED" &&
+      context.notVerified + 1 >= context.timing.maxNotVerified,
+    noPaymentOpen: ({ context }) => context.failure === null || !context.failure.paymentOpen,
+    failedBeforeTransaction: ({ context }) =>
+      context.paymentId !== null &&
+      (context.failure?.resumeFrom === "created" || context.failure?.resumeFrom === "stored"),
+    failedInSubmitted: ({ context }) => context.failure?.resumeFrom === "submitted",
+    resumesFromCreated: ({ context }) => context.failure?.resumeFrom === "created",
+    resumesFromStored: ({ context }) => context.failure?.resumeFrom === "stored",
+    resumesFromSubmitted: ({ context }) => context.failure?.resumeFrom === "submitted",
+  },
+  actions: {
+    scheduleRetry: assign(({ context, event }) => {
+      const at = "error" in event ? errorOf(event).at : outputOf<object>(event).at;
+      return {
+        ...backoff(context, at),
+        lastError: "error" in event ? errorOf(event) : context.lastError,
+      };
+    }),
+    stepDone: assign({ attempt: 0, retryAt: null }),
+    noteError: assign({ lastError: ({ event }) => errorOf(event) }),
+    requestCancel: assign({ cancelRequested: true }),
+    countCreateAttempt: assign({ createAttempts: ({ context }) => context.createAttempts + 1 }),
+    storePayment: assign(({ event }) => {
+      const { payment } = outputOf<CreateOutput>(event);
+      return {
+        payment,
+        paymentId: payment?.identifier ?? null,
+        attempt: 0,
+        retryAt: null,
+        recheckPayment: false,
+      };
+    }),
+    storeCheckedPayment: assign(({ event }) => ({
+      payment: outputOf<PaymentOutput>(event).payment,
+    })),
+    storeTransaction: assign(({ event }) => {
+      const output = outputOf<BuildOutput>(event);
+      return {
+        transaction: output.transaction,
+        payment: output.payment,
+        attempt: 0,
+        retryAt: null,
+        recheckPayment: false,
+      };
+    }),
+    storeLedger: assign(({ event }) => {
+      const output = outputOf<SubmitOutput>(event);
+      return {
+        ledger: output.status === "applied" ? output.ledger : null,
+        attempt: 0,
+        retryAt: null,
+      };
+    }),
+    storeLanded: assign(({ event }) => {
+      const output = outputOf<FateOutput>(event);
+      return {
+        ledger: output.status === "landed" ? output.transaction.ledger : null,
+        attempt: 0,
+        retryAt: null,
+      };
+    }),
+    buryTransaction: assign(({ context, event }) => {
+      const output = outputOf<FateOutput>(event);
+      const reason = output.status === "dead" ? output.reason : "unknown";
+      return {
+        deadTransactions: context.transaction
+          ? [...context.deadTransactions, { txid: context.transaction.txid, reason }]
+          : context.deadTransactions,
+        transaction: null,
+        attempt: 0,
+        retryAt: null,
+        recheckPayment: true,
+      };
+    }),
+    countNotVerified: assign({
+      notVerified: ({ context, event }) =>
+        context.notVerified + (errorOf(event).code === "PI_NOT_VERIFIED" ? 1 : 0),
+    }),
+    failBeforePayment: assign(({ event }) => {
+      const error = errorOf(event);
+      const code = error.code === "PI_ONGOING_PAYMENT_FOUND" ? FOREIGN_ONGOING_PAYMENT : error.code;
+      return { failure: failure(code, error, error.at, "created", false), lastError: error };
+    }),
+    failMismatch: assign(({ event }) => ({
+      failure: failure("PAYMENT_MISMATCH", undefined, outputOf<object>(event).at, "created", false),
+    })),
+    failMismatchOpen: assign(({ event }) => ({
+      failure: failure("PAYMENT_MISMATCH", errorOf(event), errorOf(event).at, "created", true),
+    })),
+    failStored: assign(({ event }) => {
+      const error = errorOf(event);
+      return { failure: failure(error.code, error, error.at, "stored", true), lastError: error };
+    }),
+    failCancelRefused: assign(({ context, event }) => {
+      const error = errorOf(event);
+      const resumeFrom = context.failure?.resumeFrom === "submitted" ? "submitted" : "stored";
+      return {
+        failure: failure("CANCEL_REFUSED", error, error.at, resumeFrom, true),
+        lastError: error,
+        cancelRequested: false,
+      };
+    }),
+    failChain: assign(({ event }) => {
+      const output = outputOf<SubmitOutput>(event);
+      const codes: ResultCodes =
+        output.status === "failed" ? output.resultCodes : { transaction: "unknown" };
+      const code = chainFailureCode(codes);
+      const error: EffectError = {
+        name: "ChainError",
+        code,
+        message: `The chain refused the transaction: ${JSON.stringify(codes)}.`,
+        retryable: false,
+        details: { resultCodes: codes, txid: output.txid },
+        at: output.at,
+      };
+      return { failure: failure(code, error, output.at, "submitted", true), lastError: error };
+    }),
+    failTxStored: assign(({ event }) => {
+      const error = errorOf(event);
+      const code =
+        error.code === "PI_CANCELLED_PAYMENT"
+          ? "PAID_BUT_PAYMENT_CANCELLED"
+          : error.code === "PI_NOT_VERIFIED"
+            ? "NOT_VERIFIED"
+            : ["PI_TXID_MISMATCH", "PI_ALREADY_COMPLETED"].includes(error.code)
+              ? "TXID_MISMATCH"
+              : error.code;
+      return { failure: failure(code, error, error.at, "txStored", true), lastError: error };
+    }),
+    clearFailure: assign({
+      failure: null,
+      attempt: 0,
+      retryAt: null,
+      recheckPayment: true,
+      notVerified: 0,
+    }),
+  },
+}).createMachine({
+  id: "payout",
+  context: ({ input }) => ({
+    key: input.key,
+    intent: input.intent,
+    walletAddress: input.walletAddress,
+    network: input.network,
+    slotScope: input.slotScope,
+    timing: input.timing,
+    paymentId: null,
+    payment: null,
+    transaction: null,
+    deadTransactions: [],
+    ledger: null,
+    attempt: 0,
+    createAttempts: 0,
+    retryAt: null,
+    notVerified: 0,
+    lastError: null,
+    failure: null,
+    cancelRequested: false,
+    recheckPayment: false,
+  }),
+  initial: "created",
+  states: {
+    created: {
+      initial: "queued",
+      states: {
+        /** Waits for the one-incomplete-payment slot of its scope (app or user). */
+        queued: {
+          invoke: {
+            id: "acquireSlot",
+            src: "acquireSlot",
+            input: ({ context }) => ({ key: context.key, scope: context.slotScope }),
+            onDone: { target: "creating", actions: "stepDone" },
+            onError: { target: "backoff", actions: "scheduleRetry" },
+          },
+          on: { CANCEL: "#payout.cancelled" },
+        },
+        /** Creates the Pi payment, after looking for one of ours if an earlier attempt may have. */
+        creating: {
+          entry: "countCreateAttempt",
+          invoke: {
+            id: "createPiPayment",
+            src: "createPiPayment",
+            input: ({ context }) => ({
+              key: context.key,
+              intent: context.intent,
+              lookFirst: context.createAttempts > 1,
+              onlyFind: context.cancelRequested,
+            }),
+            onDone: [
+              { guard: "foundNothing", target: "#payout.cancelled" },
+              { guard: "matchesIntent", target: "#payout.stored", actions: "storePayment" },
+              { target: "rejecting", actions: "storePayment" },
+            ],
+            onError: [
+              { guard: "transient", target: "backoff", actions: "scheduleRetry" },
+              { target: "#payout.failed", actions: "failBeforePayment" },
+            ],
+          },
+          on: { CANCEL: { actions: "requestCancel" } },
+        },
+        backoff: {
+          invoke: {
+            id: "waitToCreate",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: [{ guard: "neverTriedCreate", target: "queued" }, { target: "creating" }],
+          },
+          on: {
+            // A create whose outcome is unknown may have made a payment: look before ending.
+            CANCEL: [
+              { guard: "neverTriedCreate", target: "#payout.cancelled" },
+              { target: "creating", actions: "requestCancel" },
+            ],
+          },
+        },
+        /** Pi returned a payment that differs from the intent (P5): cancel it, never sign. */
+        rejecting: {
+          invoke: {
+            id: "cancelMismatched",
+            src: "cancelPiPayment",
+            input: ({ context }) => ({ key: context.key, paymentId: context.paymentId ?? "" }),
+            onDone: { target: "#payout.failed", actions: ["storeCheckedPayment", "failMismatch"] },
+            onError: [
+              { guard: "transient", target: "rejectBackoff", actions: "scheduleRetry" },
+              { target: "#payout.failed", actions: "failMismatchOpen" },
+            ],
+          },
+        },
+        rejectBackoff: {
+          invoke: {
+            id: "waitToReject",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "rejecting",
+          },
+        },
+      },
+    },
+    stored: {
+      initial: "signing",
+      states: {
+        /** Builds and signs the transaction; nothing is sent, so a cancel may interrupt it. */
+        signing: {
+          always: { guard: "cancelRequested", target: "cancelling" },
+          invoke: {
+            id: "buildTransaction",
+            src: "buildTransaction",
+            input: ({ context }) => ({
+              key: context.key,
+              payment: context.payment!,
+              intent: context.intent,
+              recheck: context.recheckPayment,
+            }),
+            onDone: { target: "#payout.submitted", actions: "storeTransaction" },
+            onError: [
+              { guard: "paymentCancelledByPi", target: "#payout.cancelled", actions: "noteError" },
+              { guard: "transient", target: "backoff", actions: "scheduleRetry" },
+              { target: "#payout.failed", actions: "failStored" },
+            ],
+          },
+          on: { CANCEL: "cancelling" },
+        },
+        backoff: {
+          entry: assign({ recheckPayment: true }),
+          invoke: {
+            id: "waitToSign",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "signing",
+          },
+          on: { CANCEL: "cancelling" },
+        },
+        /** Cancels the Pi payment: safe here, no envelope of it can land. */
+        cancelling: {
+          invoke: {
+            id: "cancelPiPayment",
+            src: "cancelPiPayment",
+            input: ({ context }) => ({ key: context.key, paymentId: context.paymentId ?? "" }),
+            onDone: { target: "#payout.cancelled", actions: "storeCheckedPayment" },
+            onError: [
+              { guard: "transient", target: "cancelBackoff", actions: "scheduleRetry" },
+              { target: "#payout.failed", actions: "failCancelRefused" },
+            ],
+          },
+        },
+        cancelBackoff: {
+          invoke: {
+            id: "waitToCancel",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "cancelling",
+          },
+        },
+      },
+    },
+    submitted: {
+      initial: "sending",
+      // The envelope may land: a cancel waits until it provably cannot (P3), and loses if it lands.
+      on: { CANCEL: { actions: "requestCancel" } },
+      states: {
+        /** Sends the stored envelope, never a new one. */
+        sending: {
+          invoke: {
+            id: "submitTransaction",
+            src: "submitTransaction",
+            input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
+            onDone: [
+              { guard: "applied", target: "#payout.txStored", actions: "storeLedger" },
+              { guard: "refusedMaybeLanded", target: "confirming" },
+              { guard: "refused", target: "#payout.failed", actions: "failChain" },
+              { target: "waiting", actions: "scheduleRetry" },
+            ],
+            onError: { target: "waiting", actions: "scheduleRetry" },
+          },
+        },
+        waiting: {
+          invoke: {
+            id: "waitToResend",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "checking",
+          },
+        },
+        /** After an unknown outcome: landed, still able to land (resend it), or provably dead. */
+        checking: {
+          invoke: {
+            id: "checkFate",
+            src: "checkFate",
+            input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
+            onDone: [
+              { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
+              { guard: "dead", target: "#payout.stored", actions: "buryTransaction" },
+              { guard: "cancelRequested", target: "waitingForBound", actions: "scheduleRetry" },
+              { target: "sending" },
+            ],
+            onError: { target: "waiting", actions: "scheduleRetry" },
+          },
+        },
+        /**
+         * The envelope was refused in a way that may hide a landing (tx_bad_seq, tx_too_late),
+         * or a cancel waits for it: look again after each wait, never resend, until it has
+         * landed or provably cannot.
+         */
+        confirming: {
+          invoke: {
+            id: "confirmFate",
+            src: "checkFate",
+            input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
+            onDone: [
+              { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
+              { guard: "dead", target: "#payout.stored", actions: "buryTransaction" },
+              { target: "waitingForBound", actions: "scheduleRetry" },
+            ],
+            onError: { target: "waitingForBound", actions: "scheduleRetry" },
+          },
+        },
+        waitingForBound: {
+          invoke: {
+            id: "waitForBound",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "confirming",
+          },
+        },
+      },
+    },
+    txStored: {
+      initial: "completing",
+      states: {
+        /** Completes the payment on Pi; `already_completed` with our txid counts as done. */
+        completing: {
+          invoke: {
+            id: "completePiPayment",
+            src: "completePiPayment",
+            input: ({ context }) => ({
+              key: context.key,
+              paymentId: context.paymentId ?? "",
+              txid: context.transaction?.txid ?? "",
+            }),
+            onDone: { target: "#payout.completed", actions: ["storeCheckedPayment", "stepDone"] },
+            onError: [
+              { guard: "notVerifiedTooOften", target: "#payout.failed", actions: "failTxStored" },
+              {
+                guard: "transient",
+                target: "backoff",
+                actions: ["scheduleRetry", "countNotVerified"],
+              },
+              { target: "#payout.failed", actions: "failTxStored" },
+            ],
+          },
+        },
+        backoff: {
+          invoke: {
+            id: "waitToComplete",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "completing",
+          },
+        },
+      },
+    },
+    completed: { type: "final" },
+    cancelled: { type: "final" },
+    /** Stopped for a person: `failure` says why; RETRY resumes, CANCEL ends it if still safe. */
+    failed: {
+      on: {
+        RETRY: [
+          { guard: "resumesFromCreated", target: "created", actions: "clearFailure" },
+          { guard: "resumesFromStored", target: "stored", actions: "clearFailure" },
+          { guard: "resumesFromSubmitted", target: "submitted.checking", actions: "clearFailure" },
+          { target: "txStored", actions: "clearFailure" },
+        ],
+        CANCEL: [
+          { guard: "failedBeforeTransaction", target: "stored.cancelling" },
+          { guard: "noPaymentOpen", target: "cancelled" },
+          {
+            guard: "failedInSubmitted",
+            target: "submitted.confirming",
+            actions: ["requestCancel", "clearFailure"],
+          },
+        ],
+      },
+    },
+  },
+});
+
+/** The payout machine's type. */
+export type PayoutMachine = typeof payoutMachine;

@@ -1,0 +1,160 @@
+import type { EnvelopeFate, SignedTransaction, SubmitOutcome } from "../adapters/types.js";
+import type { Amount } from "../domain/amount.js";
+import type { SerializedError } from "../domain/errors.js";
+import type { JsonObject } from "../domain/json.js";
+import type { NetworkName, PaymentDTO } from "../domain/payment-dto.js";
+
+/** The lifecycle's main states: the contract with users and docs (DESIGN.md). */
+export const PAYOUT_STATES = [
+  "created",
+  "stored",
+  "submitted",
+  "txStored",
+  "completed",
+  "cancelled",
+  "failed",
+] as const;
+
+/** A payout's main state. */
+export type PayoutState = (typeof PAYOUT_STATES)[number];
+
+/** States a payout rests in until a person acts (`failed`) or for good. */
+export const SETTLED_STATES: readonly PayoutState[] = ["completed", "cancelled", "failed"];
+
+/** What the caller asked to pay, as stored. */
+export interface PayoutIntent {
+  uid: string;
+  amount: Amount;
+  memo: string;
+  metadata: JsonObject;
+}
+
+/** Retry timing, fixed when the payout is created so that a resumed payout keeps it. */
+export interface RetryTiming {
+  /** First backoff; doubles per attempt. */
+  baseDelayMs: number;
+  /** Longest backoff. */
+  maxDelayMs: number;
+  /** Times Pi may answer `not_verified` to complete before a person is asked to look. */
+  maxNotVerified: number;
+}
+
+/** Why a payout stopped for a person, and where a retry takes it up again. */
+export interface PayoutFailure {
+  /** Stable UPPER_SNAKE reason, e.g. `INSUFFICIENT_FUNDS`, `FOREIGN_ONGOING_PAYMENT`. */
+  code: string;
+  message: string;
+  /** When it stopped (runtime clock, ms). */
+  at: number;
+  /** The main state a retry resumes from. */
+  resumeFrom: "created" | "stored" | "submitted" | "txStored";
+  /** True while a Pi payment of this payout may still be open (it then keeps its slot). */
+  paymentOpen: boolean;
+  error: SerializedError | undefined;
+}
+
+/** Everything the machine knows about one payout; persisted in its snapshot. */
+export interface PayoutContext {
+  key: string;
+  intent: PayoutIntent;
+  walletAddress: string;
+  network: NetworkName;
+  /** The one-incomplete-payment scope this payout queues in. */
+  slotScope: string;
+  timing: RetryTiming;
+  paymentId: string | null;
+  /** The payment as Pi last returned it. */
+  payment: PaymentDTO | null;
+  /** The current signed envelope: re-sent as is until it lands or provably cannot. */
+  transaction: SignedTransaction | null;
+  /** Envelopes that provably can never land, and why. */
+  deadTransactions: Array<{ txid: string; reason: string }>;
+  ledger: number | null;
+  /** Attempts at the current step, for backoff. */
+  attempt: number;
+  /** Times create was attempted: after the first, look for our payment before creating. */
+  createAttempts: number;
+  /** Durable deadline of the current wait (runtime clock, ms). */
+  retryAt: number | null;
+  /** `not_verified` answers to complete so far. */
+  notVerified: number;
+  lastError: SerializedError | null;
+  failure: PayoutFailure | null;
+  /** Cancel was asked while an effect ran: acted on at the first safe point. */
+  cancelRequested: boolean;
+  /** Re-read the payment from Pi before signing (after a wait, a retry or a dead envelope). */
+  recheckPayment: boolean;
+}
+
+/** What starts a payout machine. */
+export interface PayoutInput {
+  key: string;
+  intent: PayoutIntent;
+  walletAddress: string;
+  network: NetworkName;
+  slotScope: string;
+  timing: RetryTiming;
+}
+
+/** Every output carries the runtime clock's reading: the machine never reads a clock itself. */
+export type Stamped<T> = T & { at: number };
+
+/** An effect's error as the machine receives it: serialised, stamped. */
+export type EffectError = Stamped<SerializedError>;
+
+export interface SlotInput {
+  key: string;
+  scope: string;
+}
+export interface CreateInput {
+  key: string;
+  intent: PayoutIntent;
+  /** Look for an incomplete Pi payment of ours (by key in metadata) before creating. */
+  lookFirst: boolean;
+  /** Only look; never create (used when cancelling after an unknown create). */
+  onlyFind: boolean;
+}
+export interface CreateOutput {
+  payment: PaymentDTO | null;
+  adopted: boolean;
+}
+export interface BuildInput {
+  key: string;
+  payment: PaymentDTO;
+  intent: PayoutIntent;
+  recheck: boolean;
+}
+export interface BuildOutput {
+  transaction: SignedTransaction;
+  /** The payment, re-read from Pi when a recheck was asked. */
+  payment: PaymentDTO;
+}
+export interface SubmitInput {
+  key: string;
+  transaction: SignedTransaction;
+}
+export interface FateInput {
+  key: string;
+  transaction: SignedTransaction;
+}
+export interface CompleteInput {
+  key: string;
+  paymentId: string;
+  txid: string;
+}
+export interface CancelInput {
+  key: string;
+  paymentId: string;
+}
+export interface WaitInput {
+  until: number;
+}
+
+export type SubmitOutput = SubmitOutcome;
+export type FateOutput = EnvelopeFate;
+export interface PaymentOutput {
+  payment: PaymentDTO;
+}
+
+/** Events people (through the runtime) send to a payout. */
+export type PayoutCommand = { type: "CANCEL"; at: number } | { type: "RETRY"; at: number };

@@ -1,0 +1,9 @@
+export type {
+  JournalEntry,
+  JournalInput,
+  ListFilter,
+  PayoutStore,
+  PayoutWrite,
+  SaveOptions,
+  StoredPayout,
+} from "./types.js";

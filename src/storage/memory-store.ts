@@ -1,0 +1,182 @@
+import { ConflictError } from "../domain/errors.js";
+import type {
+  JournalEntry,
+  JournalInput,
+  ListFilter,
+  PayoutStore,
+  PayoutWrite,
+  SaveOptions,
+  StoredPayout,
+} from "./types.js";
+
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** The clock for leases, in ms. @default Date.now */
+  now?: () => number;
+}
+
+interface Lease {
+  owner: string;
+  expiresAt: number;
+}
+
+/**
+ * A store in this process's memory: for tests and throwaway runs. Everything is lost
+ * when the process ends, so it cannot protect a payout across a crash.
+ *
+ * @example
+ * const payouts = createPayouts({ ...credentials, store: createMemoryStore() });
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore {
+  const now = options.now ?? Date.now;
+  const payouts = new Map<string, StoredPayout>();
+  const journals = new Map<string, JournalEntry[]>();
+  const leases = new Map<string, Lease>();
+  const slots = new Map<string, string>();
+  let seq = 0;
+
+  const copy = <T>(value: T): T => structuredClone(value);
+  const live = (lease: Lease | undefined) => lease !== undefined && lease.expiresAt > now();
+
+  const append = (key: string, version: number, entry: JournalInput) => {
+    seq += 1;
+    const line: JournalEntry = { ...copy(entry), seq, key, version };
+    journals.set(key, [...(journals.get(key) ?? []), line]);
+  };
+
+  const fromWrite = (
+    key: string,
+    intent: StoredPayout["intent"],
+    write: PayoutWrite,
+    version: number,
+    createdAt: string,
+  ): StoredPayout => ({
+    key,
+    intent: copy(intent),
+    state: write.state,
+    stateDetail: write.stateDetail,
+    snapshot: copy(write.snapshot),
+    version,
+    paymentId: write.paymentId,
+    txid: write.txid,
+    settled: write.settled,
+    createdAt,
+    updatedAt: write.at,
+  });
+
+  return {
+    name: "memory",
+
+    async create({ key, intent, write }, entry) {
+      const existing = payouts.get(key);
+      if (existing) return { created: false, payout: copy(existing) };
+      const payout = fromWrite(key, intent, write, 1, write.at);
+      payouts.set(key, payout);
+      append(key, 1, entry);
+      return { created: true, payout: copy(payout) };
+    },
+
+    async save(key, expectedVersion, write, entry, saveOptions: SaveOptions = {}) {
+      const current = payouts.get(key);
+      if (!current || current.version !== expectedVersion) {
+        throw new ConflictError(
+          `Payout ${key} changed since version ${expectedVersion}; reload it.`,
+          {
+            key,
+            expectedVersion,
+            actualVersion: current?.version,
+          },
+        );
+      }
+      if (saveOptions.owner !== undefined) {
+        const lease = leases.get(key);
+        if (!live(lease) || lease?.owner !== saveOptions.owner) {
+          throw new ConflictError(
+            `The lease on payout ${key} was lost; another runner may drive it now.`,
+            { key },
+          );
+        }
+      }
+      const next = fromWrite(key, current.intent, write, expectedVersion + 1, current.createdAt);
+      payouts.set(key, next);
+      append(key, next.version, entry);
+      if (saveOptions.releaseSlot !== undefined && slots.get(saveOptions.releaseSlot) === key) {
+        slots.delete(saveOptions.releaseSlot);
+      }
+      return copy(next);
+    },
+
+    async get(key) {
+      const payout = payouts.get(key);
+      return payout ? copy(payout) : undefined;
+    },
+
+    async findByPaymentId(paymentId) {
+      for (const payout of payouts.values())
+        if (payout.paymentId === paymentId) return copy(payout);
+      return undefined;
+    },
+
+    async list(filter: ListFilter = {}) {
+      const states = filter.state === undefined ? undefined : ([] as string[]).concat(filter.state);
+      return [...payouts.values()]
+        .filter((p) => (states ? states.includes(p.state) : true))
+        .filter((p) => (filter.settled === undefined ? true : p.settled === filter.settled))
+        .filter((p) => (filter.afterKey === undefined ? true : p.key > filter.afterKey))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .slice(0, filter.limit ?? 100)
+        .map(copy);
+    },
+
+    async journal(key) {
+      return copy(journals.get(key) ?? []);
+    },
+
+    async claim(key, owner, ttlMs) {
+      const lease = leases.get(key);
+      if (live(lease) && lease?.owner !== owner) return false;
+      leases.set(key, { owner, expiresAt: now() + ttlMs });
+      return true;
+    },
+
+    async claimNext(owner, ttlMs, exclude = []) {
+      const candidates = [...payouts.values()]
+        .filter((p) => !p.settled && !exclude.includes(p.key) && !live(leases.get(p.key)))
+        .sort((a, b) =>
+          a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.key < b.key ? -1 : 1,
+        );
+      const [next] = candidates;
+      if (!next) return undefined;
+      leases.set(next.key, { owner, expiresAt: now() + ttlMs });
+      return copy(next);
+    },
+
+    async renew(key, owner, ttlMs) {
+      const lease = leases.get(key);
+      if (!live(lease) || lease?.owner !== owner) return false;
+      leases.set(key, { owner, expiresAt: now() + ttlMs });
+      return true;
+    },
+
+    async release(key, owner) {
+      if (leases.get(key)?.owner === owner) leases.delete(key);
+    },
+
+    async acquireSlot(scope, key) {
+      const holder = slots.get(scope);
+      if (holder !== undefined && holder !== key) return false;
+      slots.set(scope, key);
+      return true;
+    },
+
+    async releaseSlot(scope, key) {
+      if (slots.get(scope) === key) slots.delete(scope);
+    },
+
+    async slotHolder(scope) {
+      return slots.get(scope);
+    },
+
+    async close() {},
+  };
+}

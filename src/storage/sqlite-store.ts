@@ -1,0 +1,384 @@
+import Database from "better-sqlite3";
+import { ConflictError, StorageError } from "../domain/errors.js";
+import type {
+  JournalEntry,
+  JournalInput,
+  ListFilter,
+  PayoutStore,
+  PayoutWrite,
+  SaveOptions,
+  StoredPayout,
+} from "./types.js";
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file, or ":memory:". @default "pi-payments.db" */
+  path?: string;
+  /** An open better-sqlite3 database to use instead of opening `path`. */
+  database?: Database.Database;
+  /**
+   * SQLite's `synchronous` setting. FULL makes every saved step survive a power cut, which
+   * "persist before effect" needs; NORMAL is faster and survives a process crash only.
+   * @default "FULL"
+   */
+  synchronous?: "FULL" | "NORMAL";
+  /** How long a write waits for another process's lock. @default 5000 */
+  busyTimeoutMs?: number;
+  /** The clock for leases, in ms. @default Date.now */
+  now?: () => number;
+}
+
+/** Schema changes in order; `PRAGMA user_version` records how many were applied. */
+const migrations: string[] = [
+  `CREATE TABLE payouts (
+     key TEXT PRIMARY KEY,
+     intent TEXT NOT NULL,
+     state TEXT NOT NULL,
+     state_detail TEXT NOT NULL,
+     snapshot TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     payment_id TEXT,
+     txid TEXT,
+     settled INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     lease_owner TEXT,
+     lease_expires_at INTEGER
+   );
+   CREATE INDEX payouts_unsettled ON payouts (settled, created_at);
+   CREATE INDEX payouts_payment_id ON payouts (payment_id);
+   CREATE INDEX payouts_state ON payouts (state, key);
+   CREATE TABLE journal (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     key TEXT NOT NULL,
+     at TEXT NOT NULL,
+     from_state TEXT,
+     to_state TEXT NOT NULL,
+     event TEXT NOT NULL,
+     details TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     owner TEXT
+   );
+   CREATE INDEX journal_key ON journal (key, seq);
+   CREATE TABLE slots (scope TEXT PRIMARY KEY, key TEXT NOT NULL);`,
+];
+
+interface Row {
+  key: string;
+  intent: string;
+  state: string;
+  state_detail: string;
+  snapshot: string;
+  version: number;
+  payment_id: string | null;
+  txid: string | null;
+  settled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface JournalRow {
+  seq: number;
+  key: string;
+  at: string;
+  from_state: string | null;
+  to_state: string;
+  event: string;
+  details: string;
+  version: number;
+  owner: string | null;
+}
+
+const columns =
+  "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at";
+
+function toPayout(row: Row): StoredPayout {
+  return {
+    key: row.key,
+    intent: JSON.parse(row.intent),
+    state: row.state as StoredPayout["state"],
+    stateDetail: row.state_detail,
+    snapshot: JSON.parse(row.snapshot),
+    version: row.version,
+    paymentId: row.payment_id,
+    txid: row.txid,
+    settled: row.settled === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toEntry(row: JournalRow): JournalEntry {
+  return {
+    seq: row.seq,
+    key: row.key,
+    at: row.at,
+    from: row.from_state,
+    to: row.to_state,
+    event: row.event,
+    details: JSON.parse(row.details),
+    version: row.version,
+    owner: row.owner,
+  };
+}
+
+/**
+ * The embedded default store: one SQLite file (WAL), shared safely by several processes
+ * on one machine.
+ *
+ * @example
+ * const store = createSqliteStore({ path: "./payouts.db" });
+ */
+export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore {
+  const now = options.now ?? Date.now;
+  let db: Database.Database | undefined;
+
+  const open = (): Database.Database => {
+    if (db) return db;
+    try {
+      db = options.database ?? new Database(options.path ?? "pi-payments.db");
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      const applied = db.pragma("user_version", { simple: true }) as number;
+      db.transaction(() => {
+        for (let i = applied; i < migrations.length; i++) db!.exec(migrations[i]!);
+        db!.pragma(`user_version = ${migrations.length}`);
+      }).immediate();
+    } catch (error) {
+      db = undefined;
+      throw new StorageError(`Could not open the SQLite store: ${(error as Error).message}`, {
+        code: "STORAGE_UNAVAILABLE",
+        cause: error,
+      });
+    }
+    return db;
+  };
+
+  const append = (
+    database: Database.Database,
+    key: string,
+    version: number,
+    entry: JournalInput,
+  ) => {
+    database
+      .prepare(
+        "INSERT INTO journal (key, at, from_state, to_state, event, details, version, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        key,
+        entry.at,
+        entry.from,
+        entry.to,
+        entry.event,
+        JSON.stringify(entry.details),
+        version,
+        entry.owner,
+      );
+  };
+
+  const writeParams = (write: PayoutWrite) => [
+    write.state,
+    write.stateDetail,
+    JSON.stringify(write.snapshot),
+    write.paymentId,
+    write.txid,
+    write.settled ? 1 : 0,
+    write.at,
+  ];
+
+  const getRow = (database: Database.Database, key: string) =>
+    database.prepare(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as Row | undefined;
+
+  return {
+    name: "sqlite",
+
+    async create({ key, intent, write }, entry) {
+      const database = open();
+      return database
+        .transaction(() => {
+          const existing = getRow(database, key);
+          if (existing) return { created: false, payout: toPayout(existing) };
+          const [state, detail, snapshot, paymentId, txid, settled, at] = writeParams(write);
+          database
+            .prepare(`INSERT INTO payouts (${columns}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`)
+            .run(
+              key,
+              JSON.stringify(intent),
+              state,
+              detail,
+              snapshot,
+              paymentId,
+              txid,
+              settled,
+              at,
+              at,
+            );
+          append(database, key, 1, entry);
+          return { created: true, payout: toPayout(getRow(database, key)!) };
+        })
+        .immediate();
+    },
+
+    async save(key, expectedVersion, write, entry, saveOptions: SaveOptions = {}) {
+      const database = open();
+      return database
+        .transaction(() => {
+          const fence =
+            saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
+          const params: unknown[] = [...writeParams(write), key, expectedVersion];
+          if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
+          const result = database
+            .prepare(
+              `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, updated_at = ?, version = version + 1
+               WHERE key = ? AND version = ?${fence}`,
+            )
+            .run(...params);
+          if (result.changes !== 1) {
+            const current = getRow(database, key);
+            throw new ConflictError(
+              current && current.version === expectedVersion
+                ? `The lease on payout ${key} was lost; another runner may drive it now.`
+                : `Payout ${key} changed since version ${expectedVersion}; reload it.`,
+              { key, expectedVersion, actualVersion: current?.version },
+            );
+          }
+          append(database, key, expectedVersion + 1, entry);
+          if (saveOptions.releaseSlot !== undefined) {
+            database
+              .prepare("DELETE FROM slots WHERE scope = ? AND key = ?")
+              .run(saveOptions.releaseSlot, key);
+          }
+          return toPayout(getRow(database, key)!);
+        })
+        .immediate();
+    },
+
+    async get(key) {
+      const row = getRow(open(), key);
+      return row ? toPayout(row) : undefined;
+    },
+
+    async findByPaymentId(paymentId) {
+      const row = open()
+        .prepare(`SELECT ${columns} FROM payouts WHERE payment_id = ? LIMIT 1`)
+        .get(paymentId) as Row | undefined;
+      return row ? toPayout(row) : undefined;
+    },
+
+    async list(filter: ListFilter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.state !== undefined) {
+        const states = ([] as string[]).concat(filter.state);
+        where.push(`state IN (${states.map(() => "?").join(", ")})`);
+        params.push(...states);
+      }
+      if (filter.settled !== undefined) {
+        where.push("settled = ?");
+        params.push(filter.settled ? 1 : 0);
+      }
+      if (filter.afterKey !== undefined) {
+        where.push("key > ?");
+        params.push(filter.afterKey);
+      }
+      params.push(filter.limit ?? 100);
+      const sql = `SELECT ${columns} FROM payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT ?`;
+      return (
+        open()
+          .prepare(sql)
+          .all(...params) as Row[]
+      ).map(toPayout);
+    },
+
+    async journal(key) {
+      const rows = open()
+        .prepare("SELECT * FROM journal WHERE key = ? ORDER BY seq")
+        .all(key) as JournalRow[];
+      return rows.map(toEntry);
+    },
+
+    async claim(key, owner, ttlMs) {
+      const t = now();
+      const result = open()
+        .prepare(
+          `UPDATE payouts SET lease_owner = ?, lease_expires_at = ?
+           WHERE key = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at <= ?)`,
+        )
+        .run(owner, t + ttlMs, key, owner, t);
+      return result.changes === 1;
+    },
+
+    async claimNext(owner, ttlMs, exclude = []) {
+      const database = open();
+      return database
+        .transaction(() => {
+          const t = now();
+          const row = database
+            .prepare(
+              `SELECT ${columns} FROM payouts
+               WHERE settled = 0 AND (lease_owner IS NULL OR lease_expires_at <= ?)
+                 AND key NOT IN (SELECT value FROM json_each(?))
+               ORDER BY created_at, key LIMIT 1`,
+            )
+            .get(t, JSON.stringify(exclude)) as Row | undefined;
+          if (!row) return undefined;
+          database
+            .prepare("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?")
+            .run(owner, t + ttlMs, row.key);
+          return toPayout(row);
+        })
+        .immediate();
+    },
+
+    async renew(key, owner, ttlMs) {
+      const t = now();
+      const result = open()
+        .prepare(
+          "UPDATE payouts SET lease_expires_at = ? WHERE key = ? AND lease_owner = ? AND lease_expires_at > ?",
+        )
+        .run(t + ttlMs, key, owner, t);
+      return result.changes === 1;
+    },
+
+    async release(key, owner) {
+      open()
+        .prepare(
+          "UPDATE payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE key = ? AND lease_owner = ?",
+        )
+        .run(key, owner);
+    },
+
+    async acquireSlot(scope, key) {
+      const database = open();
+      return database
+        .transaction(() => {
+          database
+            .prepare("INSERT OR IGNORE INTO slots (scope, key) VALUES (?, ?)")
+            .run(scope, key);
+          const holder = database.prepare("SELECT key FROM slots WHERE scope = ?").get(scope) as {
+            key: string;
+          };
+          return holder.key === key;
+        })
+        .immediate();
+    },
+
+    async releaseSlot(scope, key) {
+      open().prepare("DELETE FROM slots WHERE scope = ? AND key = ?").run(scope, key);
+    },
+
+    async slotHolder(scope) {
+      return (
+        open().prepare("SELECT key FROM slots WHERE scope = ?").get(scope) as
+          | { key: string }
+          | undefined
+      )?.key;
+    },
+
+    async close() {
+      if (db && !options.database) db.close();
+      db = undefined;
+    },
+  };
+}

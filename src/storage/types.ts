@@ -1,0 +1,126 @@
+import type { PersistedPayoutSnapshot } from "../machines/step.js";
+import type { PayoutIntent, PayoutState } from "../machines/types.js";
+
+/** A payout as stored. */
+export interface StoredPayout {
+  /** The caller's idempotency key. */
+  key: string;
+  intent: PayoutIntent;
+  /** Main state (the lifecycle contract). */
+  state: PayoutState;
+  /** Full state path, e.g. `submitted.waiting`. */
+  stateDetail: string;
+  snapshot: PersistedPayoutSnapshot;
+  /** Incremented by every save; saves are compare-and-set on it. */
+  version: number;
+  paymentId: string | null;
+  txid: string | null;
+  /** Completed, cancelled, or failed: nobody drives it until a person acts. */
+  settled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What one save writes. */
+export interface PayoutWrite {
+  snapshot: PersistedPayoutSnapshot;
+  state: PayoutState;
+  stateDetail: string;
+  paymentId: string | null;
+  txid: string | null;
+  settled: boolean;
+  /** Runtime time of the change, ISO 8601. */
+  at: string;
+}
+
+/** One line of a payout's audit trail. Never holds a secret. */
+export interface JournalEntry {
+  /** Store-wide order. */
+  seq: number;
+  key: string;
+  /** Runtime time, ISO 8601. */
+  at: string;
+  /** State path before (null for the first entry). */
+  from: string | null;
+  /** State path after. */
+  to: string;
+  /** What caused it: `PAY`, `CANCEL`, `RETRY`, `createPiPayment.done`, `submitTransaction.error`… */
+  event: string;
+  /** A few facts about the step (ids, codes), never a secret. */
+  details: Record<string, unknown>;
+  /** The payout's version after the step. */
+  version: number;
+  /** The runner (process) that made the step. */
+  owner: string | null;
+}
+
+/** A journal line as the runtime writes it. */
+export type JournalInput = Omit<JournalEntry, "seq" | "key" | "version">;
+
+/** What `list()` filters on. */
+export interface ListFilter {
+  state?: PayoutState | readonly PayoutState[];
+  settled?: boolean;
+  /** @default 100 */
+  limit?: number;
+  /** Keys sorting after this one (paging, with the default order by key). */
+  afterKey?: string;
+}
+
+/** Fencing and slot release done in the same atomic step as a save. */
+export interface SaveOptions {
+  /** Refuse the save unless this owner holds a live lease on the payout (stale-writer safety). */
+  owner?: string;
+  /** Release this slot if the payout holds it. */
+  releaseSlot?: string;
+}
+
+/**
+ * Where payouts live. Every method is atomic; implementations pass the shared contract
+ * suite (`test/contract/payout-store.contract.ts`).
+ *
+ * Leases give one runner per payout across processes; slots give one open Pi payment
+ * per scope (Pi's one-incomplete-payment rule). Both use the store's own clock.
+ */
+export interface PayoutStore {
+  readonly name: string;
+  /** Inserts a payout with its first journal line, or returns the existing one with that key. */
+  create(
+    payout: { key: string; intent: PayoutIntent; write: PayoutWrite },
+    entry: JournalInput,
+  ): Promise<{ created: boolean; payout: StoredPayout }>;
+  /**
+   * Saves a new snapshot if the stored version is `expectedVersion` (and the lease, when
+   * `owner` is given, is live and held by it), appending the journal line in the same step.
+   * @throws ConflictError otherwise
+   */
+  save(
+    key: string,
+    expectedVersion: number,
+    write: PayoutWrite,
+    entry: JournalInput,
+    options?: SaveOptions,
+  ): Promise<StoredPayout>;
+  get(key: string): Promise<StoredPayout | undefined>;
+  findByPaymentId(paymentId: string): Promise<StoredPayout | undefined>;
+  /** Payouts in key order. */
+  list(filter?: ListFilter): Promise<StoredPayout[]>;
+  /** A payout's journal, oldest first. */
+  journal(key: string): Promise<JournalEntry[]>;
+  /** Takes the payout's lease if it is free, expired, or already `owner`'s. */
+  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Leases the oldest unsettled payout nobody holds, skipping `exclude`; undefined if none. */
+  claimNext(
+    owner: string,
+    ttlMs: number,
+    exclude?: readonly string[],
+  ): Promise<StoredPayout | undefined>;
+  /** Extends `owner`'s live lease; false if it was lost. */
+  renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(key: string, owner: string): Promise<void>;
+  /** Takes the slot of a scope for a payout; true if it now holds it (also when it already did). */
+  acquireSlot(scope: string, key: string): Promise<boolean>;
+  releaseSlot(scope: string, key: string): Promise<void>;
+  slotHolder(scope: string): Promise<string | undefined>;
+  close(): Promise<void>;
+}

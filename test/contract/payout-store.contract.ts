@@ -1,0 +1,282 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { isConflictError, parseAmount } from "../../src/domain/index.js";
+import type { PersistedPayoutSnapshot } from "../../src/machines/index.js";
+import type { JournalInput, PayoutStore, PayoutWrite } from "../../src/storage/index.js";
+
+/** A store made for one test, on a clock the test moves. */
+export type StoreFactory = (now: () => number) => Promise<PayoutStore>;
+
+const intent = {
+  uid: "user-1",
+  amount: parseAmount("1.5"),
+  memo: "refund",
+  metadata: { order: 42, note: "naïve ✓", big: "12345678901234567890" },
+};
+
+function write(
+  state: PayoutWrite["state"],
+  detail: string,
+  extra: Partial<PayoutWrite> = {},
+): PayoutWrite {
+  const snapshot = {
+    status: state === "completed" || state === "cancelled" ? "done" : "active",
+    value: detail.includes(".") ? { [detail.split(".")[0]!]: detail.split(".")[1] } : detail,
+    historyValue: {},
+    context: { key: "k", nested: { list: [1, 2.5, null, "x"], flag: true } },
+    children: {},
+  } as unknown as PersistedPayoutSnapshot;
+  return {
+    snapshot,
+    state,
+    stateDetail: detail,
+    paymentId: null,
+    txid: null,
+    settled: ["completed", "cancelled", "failed"].includes(state),
+    at: "2026-11-24T10:00:00.000Z",
+    ...extra,
+  };
+}
+
+const line = (from: string | null, to: string, event: string): JournalInput => ({
+  at: "2026-11-24T10:00:00.000Z",
+  from,
+  to,
+  event,
+  details: { note: event },
+  owner: "runner-a",
+});
+
+/**
+ * The storage port's contract: what every store must do. A new store (Redis, DynamoDB…)
+ * is done when it passes this suite; see docs/storage-adapters.md.
+ */
+export function payoutStoreContract(name: string, factory: StoreFactory): void {
+  describe(`PayoutStore contract: ${name}`, () => {
+    let time = 1_000_000;
+    const stores: PayoutStore[] = [];
+    const make = async () => {
+      time = 1_000_000;
+      const store = await factory(() => time);
+      stores.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+
+    test("create inserts once; the same key returns the stored payout untouched", async () => {
+      const store = await make();
+      const first = await store.create(
+        { key: "a", intent, write: write("created", "created.queued") },
+        line(null, "created.queued", "PAY"),
+      );
+      expect(first.created).toBe(true);
+      expect(first.payout).toMatchObject({
+        key: "a",
+        version: 1,
+        state: "created",
+        stateDetail: "created.queued",
+        settled: false,
+      });
+      const again = await store.create(
+        {
+          key: "a",
+          intent: { ...intent, memo: "other" },
+          write: write("stored", "stored.signing"),
+        },
+        line(null, "x", "PAY"),
+      );
+      expect(again.created).toBe(false);
+      expect(again.payout).toEqual(first.payout);
+      expect(await store.journal("a")).toHaveLength(1);
+    });
+
+    test("snapshots and intents round-trip through JSON exactly", async () => {
+      const store = await make();
+      const w = write("submitted", "submitted.sending", {
+        paymentId: "PAY1",
+        txid: "f".repeat(64),
+      });
+      await store.create({ key: "a", intent, write: w }, line(null, "submitted.sending", "PAY"));
+      const stored = await store.get("a");
+      expect(stored?.snapshot).toEqual(JSON.parse(JSON.stringify(w.snapshot)));
+      expect(stored?.intent).toEqual(intent);
+      expect(stored).toMatchObject({ paymentId: "PAY1", txid: "f".repeat(64) });
+      expect(await store.findByPaymentId("PAY1")).toEqual(stored);
+      expect(await store.findByPaymentId("nope")).toBeUndefined();
+      expect(await store.get("nope")).toBeUndefined();
+    });
+
+    test("saves are compare-and-set on the version, with the journal line in the same step", async () => {
+      const store = await make();
+      await store.create(
+        { key: "a", intent, write: write("created", "created.queued") },
+        line(null, "created.queued", "PAY"),
+      );
+      const v2 = await store.save(
+        "a",
+        1,
+        write("created", "created.creating"),
+        line("created.queued", "created.creating", "acquireSlot.done"),
+      );
+      expect(v2.version).toBe(2);
+      const stale = await store
+        .save(
+          "a",
+          1,
+          write("stored", "stored.signing"),
+          line("created.creating", "stored.signing", "late"),
+        )
+        .catch((e: unknown) => e);
+      expect(isConflictError(stale)).toBe(true);
+      expect((await store.get("a"))?.stateDetail).toBe("created.creating");
+      const missing = await store
+        .save("zzz", 1, write("stored", "stored.signing"), line(null, "x", "y"))
+        .catch((e: unknown) => e);
+      expect(isConflictError(missing)).toBe(true);
+      await store.save(
+        "a",
+        2,
+        write("stored", "stored.signing", { paymentId: "P" }),
+        line("created.creating", "stored.signing", "createPiPayment.done"),
+      );
+      const journal = await store.journal("a");
+      expect(journal.map((j) => [j.from, j.to, j.event, j.version])).toEqual([
+        [null, "created.queued", "PAY", 1],
+        ["created.queued", "created.creating", "acquireSlot.done", 2],
+        ["created.creating", "stored.signing", "createPiPayment.done", 3],
+      ]);
+      expect(journal[0]).toMatchObject({ key: "a", details: { note: "PAY" }, owner: "runner-a" });
+      expect(journal[1]!.seq).toBeGreaterThan(journal[0]!.seq);
+      expect(await store.journal("nope")).toEqual([]);
+    });
+
+    test("lists by state and settledness, in key order, with a limit and paging", async () => {
+      const store = await make();
+      const states: Array<[string, PayoutWrite["state"], string]> = [
+        ["c", "completed", "completed"],
+        ["a", "created", "created.queued"],
+        ["d", "failed", "failed"],
+        ["b", "submitted", "submitted.waiting"],
+      ];
+      for (const [key, state, detail] of states) {
+        await store.create({ key, intent, write: write(state, detail) }, line(null, detail, "PAY"));
+      }
+      expect((await store.list()).map((p) => p.key)).toEqual(["a", "b", "c", "d"]);
+      expect((await store.list({ state: "failed" })).map((p) => p.key)).toEqual(["d"]);
+      expect((await store.list({ state: ["created", "submitted"] })).map((p) => p.key)).toEqual([
+        "a",
+        "b",
+      ]);
+      expect((await store.list({ settled: false })).map((p) => p.key)).toEqual(["a", "b"]);
+      expect((await store.list({ limit: 2 })).map((p) => p.key)).toEqual(["a", "b"]);
+      expect((await store.list({ afterKey: "b" })).map((p) => p.key)).toEqual(["c", "d"]);
+    });
+
+    test("a lease gives one runner per payout until it expires; saves are fenced by it", async () => {
+      const store = await make();
+      await store.create(
+        { key: "a", intent, write: write("created", "created.queued") },
+        line(null, "created.queued", "PAY"),
+      );
+      expect(await store.claim("a", "one", 1000)).toBe(true);
+      expect(await store.claim("a", "two", 1000)).toBe(false);
+      expect(await store.claim("a", "one", 1000)).toBe(true);
+      expect(await store.renew("a", "two", 1000)).toBe(false);
+      await store.save(
+        "a",
+        1,
+        write("created", "created.creating"),
+        line("created.queued", "created.creating", "e"),
+        { owner: "one" },
+      );
+      const intruder = await store
+        .save(
+          "a",
+          2,
+          write("stored", "stored.signing"),
+          line("created.creating", "stored.signing", "e"),
+          { owner: "two" },
+        )
+        .catch((e: unknown) => e);
+      expect(isConflictError(intruder)).toBe(true);
+
+      time += 1001; // "one" died without releasing
+      expect(await store.renew("a", "one", 1000)).toBe(false);
+      const stale = await store
+        .save(
+          "a",
+          2,
+          write("stored", "stored.signing"),
+          line("created.creating", "stored.signing", "e"),
+          { owner: "one" },
+        )
+        .catch((e: unknown) => e);
+      expect(isConflictError(stale)).toBe(true);
+      expect(await store.claim("a", "two", 1000)).toBe(true);
+      await store.save(
+        "a",
+        2,
+        write("stored", "stored.signing"),
+        line("created.creating", "stored.signing", "e"),
+        { owner: "two" },
+      );
+      await store.release("a", "one");
+      expect(await store.claim("a", "one", 1000)).toBe(false);
+      await store.release("a", "two");
+      expect(await store.claim("a", "one", 1000)).toBe(true);
+      expect((await store.journal("a")).map((j) => j.version)).toEqual([1, 2, 3]);
+    });
+
+    test("claimNext leases the oldest unsettled payout nobody holds, one per caller", async () => {
+      const store = await make();
+      const created = async (key: string, at: string, state: PayoutWrite["state"] = "created") =>
+        store.create(
+          {
+            key,
+            intent,
+            write: write(state, state === "created" ? "created.queued" : state, { at }),
+          },
+          line(null, "x", "PAY"),
+        );
+      await created("late", "2026-11-24T10:00:03.000Z");
+      await created("early", "2026-11-24T10:00:01.000Z");
+      await created("middle", "2026-11-24T10:00:02.000Z");
+      await created("done", "2026-11-24T10:00:00.000Z", "completed");
+      expect((await store.claimNext("w1", 1000))?.key).toBe("early");
+      const [a, b] = await Promise.all([store.claimNext("w2", 1000), store.claimNext("w3", 1000)]);
+      expect([a?.key, b?.key].sort()).toEqual(["late", "middle"]);
+      expect(await store.claimNext("w4", 1000)).toBeUndefined();
+      time += 1001;
+      expect((await store.claimNext("w4", 1000, ["early"]))?.key).toBe("middle");
+    });
+
+    test("a slot has one holder per scope, kept until released (also by a save)", async () => {
+      const store = await make();
+      expect(await store.acquireSlot("app:W", "a")).toBe(true);
+      expect(await store.acquireSlot("app:W", "a")).toBe(true);
+      expect(await store.acquireSlot("app:W", "b")).toBe(false);
+      expect(await store.acquireSlot("user:W:u2", "b")).toBe(true);
+      expect(await store.slotHolder("app:W")).toBe("a");
+      await store.releaseSlot("app:W", "b");
+      expect(await store.slotHolder("app:W")).toBe("a");
+      await store.create(
+        { key: "a", intent, write: write("txStored", "txStored.completing") },
+        line(null, "x", "PAY"),
+      );
+      await store.save("a", 1, write("completed", "completed"), line("x", "completed", "done"), {
+        releaseSlot: "app:W",
+      });
+      expect(await store.slotHolder("app:W")).toBeUndefined();
+      expect(await store.acquireSlot("app:W", "b")).toBe(true);
+    });
+
+    test("concurrent acquisitions of one free slot give it to exactly one payout", async () => {
+      const store = await make();
+      const results = await Promise.all(
+        ["a", "b", "c", "d"].map((key) => store.acquireSlot("app:W", key)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+  });
+}
