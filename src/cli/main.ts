@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { isPiPaymentsError } from "../domain/errors.js";
+import { demoCommand } from "./commands/demo.js";
 import { sandboxCommand } from "./commands/sandbox.js";
 import { type CliIo, processIo } from "./io.js";
 
@@ -10,6 +11,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
+  demoCommand(program, io);
   sandboxCommand(program, io);
   return program;
 }

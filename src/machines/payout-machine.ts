@@ -18,6 +18,7 @@ import type {
   EffectError,
   FateInput,
   FateOutput,
+  FoundTransaction,
   PaymentOutput,
   PayoutCommand,
   PayoutContext,
@@ -124,6 +125,7 @@ export const payoutMachine = setup({
     },
     cancelRequested: ({ context }) => context.cancelRequested,
     neverTriedCreate: ({ context }) => context.createAttempts === 0,
+    foundOnChain: ({ event }) => errorOf(event).code === "TRANSACTION_ON_CHAIN",
     paymentCancelledByPi: ({ event }) => {
       const mismatches = (errorOf(event).details?.mismatches ?? []) as Array<{ field: string }>;
       return (
@@ -164,13 +166,14 @@ export const payoutMachine = setup({
     requestCancel: assign({ cancelRequested: true }),
     countCreateAttempt: assign({ createAttempts: ({ context }) => context.createAttempts + 1 }),
     storePayment: assign(({ event }) => {
-      const { payment } = outputOf<CreateOutput>(event);
+      // An adopted payment was made by an earlier run: look on chain and at Pi before signing.
+      const { payment, adopted } = outputOf<CreateOutput>(event);
       return {
         payment,
         paymentId: payment?.identifier ?? null,
         attempt: 0,
         retryAt: null,
-        recheckPayment: false,
+        recheckPayment: adopted,
       };
     }),
     storeCheckedPayment: assign(({ event }) => ({
@@ -198,6 +201,21 @@ export const payoutMachine = setup({
       const output = outputOf<FateOutput>(event);
       return {
         ledger: output.status === "landed" ? output.transaction.ledger : null,
+        attempt: 0,
+        retryAt: null,
+      };
+    }),
+    adoptFoundTransaction: assign(({ event }) => {
+      const found = errorOf(event).details?.transaction as FoundTransaction;
+      return {
+        transaction: {
+          envelope: "",
+          txid: found.txid,
+          source: found.source,
+          sequence: found.sequence,
+          maxTime: 0,
+        },
+        ledger: found.ledger,
         attempt: 0,
         retryAt: null,
       };
@@ -293,7 +311,7 @@ export const payoutMachine = setup({
     deadTransactions: [],
     ledger: null,
     attempt: 0,
-    createAttempts: 0,
+    createAttempts: input.adopt ? 1 : 0,
     retryAt: null,
     notVerified: 0,
     lastError: null,
@@ -396,6 +414,11 @@ export const payoutMachine = setup({
             }),
             onDone: { target: "#payout.submitted", actions: "storeTransaction" },
             onError: [
+              {
+                guard: "foundOnChain",
+                target: "#payout.txStored",
+                actions: "adoptFoundTransaction",
+              },
               { guard: "paymentCancelledByPi", target: "#payout.cancelled", actions: "noteError" },
               { guard: "transient", target: "backoff", actions: "scheduleRetry" },
               { target: "#payout.failed", actions: "failStored" },

@@ -94,6 +94,8 @@ export interface PayoutInput {
   network: NetworkName;
   slotScope: string;
   timing: RetryTiming;
+  /** Adopting a Pi payment made elsewhere: look for it before ever creating one. */
+  adopt?: boolean;
 }
 
 /** Every output carries the runtime clock's reading: the machine never reads a clock itself. */
@@ -124,6 +126,14 @@ export interface BuildInput {
   intent: PayoutIntent;
   recheck: boolean;
 }
+/** The details of `TRANSACTION_ON_CHAIN`: a landed transaction of the payment found by memo. */
+export interface FoundTransaction {
+  txid: string;
+  ledger: number;
+  source: string;
+  sequence: string;
+}
+
 export interface BuildOutput {
   transaction: SignedTransaction;
   /** The payment, re-read from Pi when a recheck was asked. */

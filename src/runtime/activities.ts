@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { PiChain, PiPlatform } from "../adapters/types.js";
+import { assertPaymentMatches } from "../domain/check-payment.js";
+import { isOngoingPaymentError, PiPaymentsError } from "../domain/errors.js";
+import { PAYOUT_KEY_FIELD } from "../domain/payout-args.js";
+import type {
+  BuildInput,
+  BuildOutput,
+  CancelInput,
+  CompleteInput,
+  CreateInput,
+  CreateOutput,
+  FateInput,
+  FateOutput,
+  PaymentOutput,
+  SlotInput,
+  SubmitInput,
+  SubmitOutput,
+  WaitInput,
+} from "../machines/types.js";
+import type { PayoutStore } from "../storage/types.js";
+import type { SlotGate } from "./slot-gate.js";
+
+/** What an effect is told besides its input. */
+export interface ActivityContext {
+  /** Aborted when the payout leaves the state that started the effect, or the runner stops. */
+  signal: AbortSignal;
+  /**
+   * True when the effect starts from a stored snapshot that an earlier run may already
+   * have acted on (a resume after a crash): look before you act again.
+   */
+  replay: boolean;
+}
+
+/** The payout machine's effects, by the names it invokes them with. */
+export interface Activities {
+  acquireSlot(input: SlotInput, context: ActivityContext): Promise<object>;
+  createPiPayment(input: CreateInput, context: ActivityContext): Promise<CreateOutput>;
+  buildTransaction(input: BuildInput, context: ActivityContext): Promise<BuildOutput>;
+  submitTransaction(input: SubmitInput, context: ActivityContext): Promise<SubmitOutput>;
+  checkFate(input: FateInput, context: ActivityContext): Promise<FateOutput>;
+  completePiPayment(input: CompleteInput, context: ActivityContext): Promise<PaymentOutput>;
+  cancelPiPayment(input: CancelInput, context: ActivityContext): Promise<PaymentOutput>;
+  wait(input: WaitInput, context: ActivityContext): Promise<object>;
+}
+
+/** What the effects are made of. */
+export interface ActivityDeps {
+  platform: PiPlatform;
+  chain: PiChain;
+  store: PayoutStore;
+  slots: SlotGate;
+  now: () => number;
+}
+
+/**
+ * The effects of the payout machine (Temporal's "activities"). Each one is safe to run
+ * again from the same snapshot (DESIGN P2): create looks for its own payment first when
+ * it may have run before, submit re-sends the stored envelope, complete and cancel
+ * accept Pi's answers to a replay.
+ */
+export function createActivities(deps: ActivityDeps): Activities {
+  const { platform, chain, store, slots, now } = deps;
+
+  const findOurs = async (key: string) =>
+    (await platform.incompleteServerPayments()).find(
+      (payment) => payment.metadata?.[PAYOUT_KEY_FIELD] === key,
+    );
+
+  return {
+    async acquireSlot({ key, scope }, { signal }) {
+      await slots.acquire(scope, key, signal);
+      return {};
+    },
+
+    async createPiPayment({ key, intent, lookFirst, onlyFind }, { replay }) {
+      if (lookFirst || replay || onlyFind) {
+        const ours = await findOurs(key);
+        if (ours) return { payment: ours, adopted: true };
+        if (onlyFind) return { payment: null, adopted: false };
+      }
+      try {
+        const payment = await platform.createPayment({
+          uid: intent.uid,
+          amount: intent.amount,
+          memo: intent.memo,
+          metadata: { ...intent.metadata, [PAYOUT_KEY_FIELD]: key },
+        });
+        return { payment, adopted: false };
+      } catch (error) {
+        if (!isOngoingPaymentError(error) || !error.payment) throw error;
+        const blocker = error.payment.metadata?.[PAYOUT_KEY_FIELD];
+        // Our own payment from an attempt whose answer was lost: adopt it (P2).
+        if (blocker === key) return { payment: error.payment, adopted: true };
+        // Another payout of ours holds Pi's slot (Pi applies the rule more widely than
+        // configured): wait for it rather than fail.
+        if (typeof blocker === "string" && (await store.get(blocker)) !== undefined) {
+          throw new PiPaymentsError(
+            `Pi is busy with payout ${blocker}'s payment ${error.payment.identifier}; this payout waits for it.`,
+            { code: "BLOCKED_BY_OWN_PAYOUT", retryable: true, details: { blockingKey: blocker } },
+          );
+        }
+        throw error;
+      }
+    },
+
+    async buildTransaction({ payment, intent, recheck }, { replay }) {
+      let current = payment;
+      if (recheck || replay) {
+        // Before signing again after a wait, a crash, a dead envelope or an adoption, look on
+        // chain: a landed transaction of this payment (Pi links them late, and a store may
+        // have lost its record) must be completed, never paid again.
+        const landed = await chain.findPaymentTransaction(payment.identifier);
+        if (landed) {
+          throw new PiPaymentsError(
+            `Payment ${payment.identifier} already has a landed transaction ${landed.txid}.`,
+            {
+              code: "TRANSACTION_ON_CHAIN",
+              details: {
+                transaction: {
+                  txid: landed.txid,
+                  ledger: landed.ledger,
+                  source: landed.source,
+                  sequence: landed.sequence,
+                },
+              },
+            },
+          );
+        }
+        // Pi may also have cancelled or changed the payment meanwhile.
+        current = await platform.getPayment(payment.identifier);
+        assertPaymentMatches(current, {
+          walletAddress: chain.walletAddress,
+          network: chain.network,
+          amount: intent.amount,
+          uid: intent.uid,
+          toAddress: payment.to_address,
+        });
+      }
+      const transaction = await chain.buildPayment({
+        paymentId: current.identifier,
+        to: current.to_address,
+        amount: intent.amount,
+      });
+      return { transaction, payment: current };
+    },
+
+    submitTransaction: ({ transaction }) => chain.submit(transaction),
+
+    checkFate: ({ transaction }) => chain.fate(transaction),
+
+    async completePiPayment({ paymentId, txid }) {
+      return { payment: await platform.completePayment(paymentId, txid) };
+    },
+
+    async cancelPiPayment({ paymentId }) {
+      return { payment: await platform.cancelPayment(paymentId) };
+    },
+
+    async wait({ until }, { signal }) {
+      const delay = until - now();
+      if (delay > 0) await sleep(delay, undefined, { signal });
+      return {};
+    },
+  };
+}

@@ -1,0 +1,350 @@
+import { isConflictError, serializeError } from "../domain/errors.js";
+import type { PayoutMachine } from "../machines/payout-machine.js";
+import {
+  describeState,
+  isSettled,
+  type PayoutEvent,
+  type PayoutSnapshot,
+  type PendingEffect,
+  pendingEffect,
+  persistPayout,
+  restorePayout,
+  stepPayout,
+} from "../machines/step.js";
+import type { PayoutCommand } from "../machines/types.js";
+import type { PayoutStore, StoredPayout } from "../storage/types.js";
+import type { Activities } from "./activities.js";
+import type { Scrubber } from "./scrub.js";
+import type { SlotGate } from "./slot-gate.js";
+
+/** A point where the runner awaits: instrumentation, and where crash tests strike. */
+export type ProbePoint =
+  | { point: "effect:start" | "effect:end"; key: string; effect: string; state: string }
+  | { point: "save:start" | "save:end"; key: string; state: string; event: string };
+
+/** Called (and awaited) at every {@link ProbePoint}. A probe that throws stops the runner as a crash would. */
+export type Probe = (point: ProbePoint) => void | Promise<void>;
+
+/** One saved step of a payout, as subscribers see it. */
+export interface PayoutTransition {
+  key: string;
+  from: string;
+  to: string;
+  event: string;
+  at: string;
+  payout: StoredPayout;
+}
+
+/** What the runner needs. */
+export interface RunnerDeps {
+  machine: PayoutMachine;
+  store: PayoutStore;
+  activities: Activities;
+  slots: SlotGate;
+  owner: string;
+  leaseMs: number;
+  now: () => number;
+  scrub: Scrubber;
+  probe: Probe | undefined;
+  onTransition: (transition: PayoutTransition, snapshot: PayoutSnapshot) => void;
+}
+
+/** How a run ended. */
+export type RunEnd =
+  | { status: "settled"; payout: StoredPayout }
+  | { status: "stopped"; reason: "closed" | "lease_lost" | "crashed"; payout: StoredPayout };
+
+const commandReady = Symbol("command");
+
+/**
+ * Drives one payout, which it holds the lease of, until it settles or must stop.
+ *
+ * Each turn: the stored snapshot names one pending effect; the effect runs; its result
+ * becomes an event; xstate's pure `transition()` gives the next snapshot; the store saves
+ * it (compare-and-set, fenced by the lease, journal line in the same step); only then
+ * does the next effect start. So an effect never starts before the state that performs it
+ * is durable (DESIGN P1), and a crash anywhere resumes from the last saved state.
+ */
+export class PayoutRunner {
+  readonly key: string;
+  readonly done: Promise<RunEnd>;
+  private record: StoredPayout;
+  private snapshot: PayoutSnapshot;
+  private readonly commands: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }> =
+    [];
+  private wakeForCommand: (() => void) | undefined;
+  private stopReason: "closed" | "lease_lost" | "crashed" | undefined;
+  private readonly stopController = new AbortController();
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    record: StoredPayout,
+    options: { fresh: boolean },
+  ) {
+    this.key = record.key;
+    this.record = record;
+    this.snapshot = restorePayout(record.snapshot, deps.machine);
+    this.renewTimer = setInterval(
+      () => void this.renewLease(),
+      Math.max(10, Math.floor(deps.leaseMs / 3)),
+    );
+    this.renewTimer.unref();
+    this.done = this.loop(options.fresh);
+  }
+
+  /** The latest saved record. */
+  get payout(): StoredPayout {
+    return this.record;
+  }
+
+  /** Queues a command; resolves true if the machine accepted it (and it was saved). */
+  send(event: PayoutCommand): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.commands.push({ event, resolve });
+      this.wakeForCommand?.();
+    });
+  }
+
+  /** Stops at the next await point; `crashed` leaves lease and slot as a dead process would. */
+  stop(reason: "closed" | "crashed"): void {
+    this.stopReason ??= reason;
+    this.stopController.abort();
+    this.wakeForCommand?.();
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.stopReason) return;
+    const held = await this.deps.store
+      .renew(this.key, this.deps.owner, this.deps.leaseMs)
+      .catch(() => false);
+    if (!held && !this.stopReason) {
+      this.stopReason = "lease_lost";
+      this.stopController.abort();
+      this.wakeForCommand?.();
+    }
+  }
+
+  private async loop(fresh: boolean): Promise<RunEnd> {
+    let replay = !fresh;
+    try {
+      while (!this.stopReason) {
+        if (isSettled(this.snapshot)) return { status: "settled", payout: this.record };
+        await this.applyCommands(undefined);
+        if (this.stopReason || isSettled(this.snapshot)) continue;
+        const effect = pendingEffect(this.snapshot, this.deps.machine);
+        if (!effect)
+          throw new Error(
+            `Payout ${this.key} is in ${describeState(this.snapshot).detail} with nothing to do.`,
+          );
+        await this.probe({
+          point: "effect:start",
+          key: this.key,
+          effect: effect.src,
+          state: this.detail,
+        });
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        this.stopController.signal.addEventListener("abort", stop);
+        const result = this.execute(effect, controller.signal, replay);
+        replay = false;
+        try {
+          for (;;) {
+            const next = await Promise.race([result, this.commandArrival()]);
+            if (this.stopReason) break;
+            if (next === commandReady) {
+              if (await this.applyCommands(effect.id)) {
+                controller.abort();
+                break;
+              }
+              continue;
+            }
+            await this.probe({
+              point: "effect:end",
+              key: this.key,
+              effect: effect.src,
+              state: this.detail,
+            });
+            if (this.stopReason) break;
+            await this.commit(next, eventName(next));
+            break;
+          }
+        } finally {
+          this.stopController.signal.removeEventListener("abort", stop);
+        }
+      }
+    } catch (error) {
+      if (isConflictError(error)) this.stopReason ??= "lease_lost";
+      else if (this.stopReason === undefined) this.stopReason = "crashed";
+      if (!isConflictError(error) && !(error instanceof ProbeCrash)) throw error;
+    } finally {
+      clearInterval(this.renewTimer);
+      for (const command of this.commands.splice(0)) command.resolve(false);
+      if (this.stopReason !== "crashed" && this.stopReason !== "lease_lost") {
+        await this.deps.store.release(this.key, this.deps.owner).catch(() => undefined);
+      }
+    }
+    return { status: "stopped", reason: this.stopReason ?? "closed", payout: this.record };
+  }
+
+  private get detail(): string {
+    return describeState(this.snapshot).detail;
+  }
+
+  private async probe(point: Parameters<Probe>[0]): Promise<void> {
+    if (!this.deps.probe) return;
+    try {
+      await this.deps.probe(point);
+    } catch (error) {
+      this.stopReason ??= "crashed";
+      throw new ProbeCrash(error);
+    }
+  }
+
+  private commandArrival(): Promise<typeof commandReady> {
+    if (this.commands.length > 0 || this.stopReason) return Promise.resolve(commandReady);
+    return new Promise((resolve) => {
+      this.wakeForCommand = () => {
+        this.wakeForCommand = undefined;
+        resolve(commandReady);
+      };
+    });
+  }
+
+  /** Applies queued commands; true when one stopped the effect `running` (its state was left). */
+  private async applyCommands(running: string | undefined): Promise<boolean> {
+    let stoppedRunning = false;
+    for (let command = this.commands.shift(); command; command = this.commands.shift()) {
+      if (this.stopReason) {
+        command.resolve(false);
+        continue;
+      }
+      const { snapshot: next, stopped } = stepPayout(
+        this.snapshot,
+        command.event,
+        this.deps.machine,
+      );
+      if (next === this.snapshot) {
+        command.resolve(false);
+        continue;
+      }
+      await this.save(next, command.event.type, {}, command.event.at);
+      command.resolve(true);
+      if (running !== undefined && stopped.includes(running)) stoppedRunning = true;
+    }
+    return stoppedRunning;
+  }
+
+  private async execute(
+    effect: PendingEffect,
+    signal: AbortSignal,
+    replay: boolean,
+  ): Promise<PayoutEvent> {
+    const run = this.deps.activities[effect.src as keyof Activities] as (
+      input: unknown,
+      context: unknown,
+    ) => Promise<object>;
+    try {
+      if (!run) throw new Error(`No activity implements the effect "${effect.src}".`);
+      const output = await run(effect.input, { signal, replay });
+      return { type: `xstate.done.actor.${effect.id}`, output: { ...output, at: this.deps.now() } };
+    } catch (error) {
+      return {
+        type: `xstate.error.actor.${effect.id}`,
+        error: { ...this.deps.scrub(serializeError(error)), at: this.deps.now() },
+      };
+    }
+  }
+
+  private async commit(event: PayoutEvent, name: string): Promise<void> {
+    const { snapshot: next } = stepPayout(this.snapshot, event, this.deps.machine);
+    await this.save(
+      next,
+      name,
+      journalDetails(event),
+      (event.output as { at?: number } | undefined)?.at ??
+        (event.error as { at?: number } | undefined)?.at,
+    );
+  }
+
+  private async save(
+    next: PayoutSnapshot,
+    event: string,
+    details: Record<string, unknown>,
+    at = this.deps.now(),
+  ): Promise<void> {
+    const { scrub, store, owner } = this.deps;
+    const from = this.detail;
+    const { state, detail } = describeState(next);
+    const iso = new Date(at).toISOString();
+    const context = next.context;
+    const releaseSlot = releasesSlot(next) ? context.slotScope : undefined;
+    await this.probe({ point: "save:start", key: this.key, state: detail, event });
+    this.record = await store.save(
+      this.key,
+      this.record.version,
+      {
+        snapshot: scrub(persistPayout(next, this.deps.machine)),
+        state,
+        stateDetail: detail,
+        paymentId: context.paymentId,
+        txid: context.transaction?.txid ?? null,
+        settled: isSettled(next),
+        at: iso,
+      },
+      { at: iso, from, to: detail, event, details: scrub(details), owner },
+      releaseSlot === undefined ? { owner } : { owner, releaseSlot },
+    );
+    this.snapshot = next;
+    if (releaseSlot !== undefined) this.deps.slots.notify(releaseSlot);
+    this.deps.onTransition(
+      { key: this.key, from, to: detail, event, at: iso, payout: this.record },
+      next,
+    );
+    await this.probe({ point: "save:end", key: this.key, state: detail, event });
+  }
+}
+
+/** A probe threw: the runner stops where it stands, as a killed process would. */
+export class ProbeCrash extends Error {
+  constructor(readonly original: unknown) {
+    super("The runner was stopped by its probe (a simulated crash).");
+  }
+}
+
+/** The slot is freed once no Pi payment of the payout can be open any more. */
+function releasesSlot(snapshot: PayoutSnapshot): boolean {
+  const { state } = describeState(snapshot);
+  if (state === "completed" || state === "cancelled") return true;
+  return state === "failed" && snapshot.context.failure?.paymentOpen === false;
+}
+
+function eventName(event: PayoutEvent): string {
+  const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
+  return match ? `${match[2]}.${match[1]}` : event.type;
+}
+
+/** A few facts about a step for the journal: ids, outcomes, codes; never a whole payload. */
+function journalDetails(event: PayoutEvent): Record<string, unknown> {
+  if (event.error) {
+    const error = event.error as { code?: string; message?: string; retryable?: boolean };
+    return { code: error.code, message: error.message, retryable: error.retryable };
+  }
+  const output = (event.output ?? {}) as Record<string, unknown>;
+  const details: Record<string, unknown> = {};
+  const payment = output.payment as { identifier?: string } | null | undefined;
+  if (payment !== undefined) details.paymentId = payment?.identifier ?? null;
+  if (output.adopted === true) details.adopted = true;
+  const transaction = output.transaction as
+    | { txid?: string; sequence?: string; maxTime?: number; ledger?: number }
+    | undefined;
+  if (transaction?.txid) {
+    details.txid = transaction.txid;
+    if (transaction.sequence !== undefined) details.sequence = transaction.sequence;
+    if (transaction.maxTime !== undefined) details.maxTime = transaction.maxTime;
+  }
+  for (const field of ["status", "txid", "ledger", "reason", "resultCodes"] as const) {
+    if (output[field] !== undefined) details[field] = output[field];
+  }
+  return details;
+}

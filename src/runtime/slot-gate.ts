@@ -1,0 +1,70 @@
+import type { PayoutStore } from "../storage/types.js";
+
+interface Waiter {
+  key: string;
+  wake: () => void;
+}
+
+/**
+ * Hands out Pi's one-incomplete-payment slots, through the store so that every process
+ * agrees. Waiters of one scope queue in order; only the head asks the store, again when
+ * a local release wakes it or after `pollMs` (a release by another process).
+ */
+export class SlotGate {
+  private readonly queues = new Map<string, Waiter[]>();
+
+  constructor(
+    private readonly store: PayoutStore,
+    private readonly pollMs: number,
+  ) {}
+
+  /** Resolves once `key` holds the slot of `scope`. */
+  async acquire(scope: string, key: string, signal: AbortSignal): Promise<void> {
+    const queue = this.queues.get(scope) ?? [];
+    this.queues.set(scope, queue);
+    let wake!: () => void;
+    let woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const waiter: Waiter = {
+      key,
+      wake: () => {
+        wake();
+      },
+    };
+    queue.push(waiter);
+    const onAbort = () => waiter.wake();
+    signal.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        signal.throwIfAborted();
+        if (queue[0] === waiter && (await this.store.acquireSlot(scope, key))) return;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          woken,
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, this.pollMs))),
+        ]);
+        clearTimeout(timer);
+        woken = new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      const at = queue.indexOf(waiter);
+      if (at >= 0) queue.splice(at, 1);
+      if (queue.length === 0) this.queues.delete(scope);
+      else queue[0]?.wake();
+    }
+  }
+
+  /** Wakes the head of a scope's queue: its slot was released in this process. */
+  notify(scope: string): void {
+    this.queues.get(scope)?.[0]?.wake();
+  }
+
+  /** Payouts waiting in this process, by scope. */
+  waiting(): Map<string, number> {
+    return new Map([...this.queues].map(([scope, queue]) => [scope, queue.length]));
+  }
+}
