@@ -255,7 +255,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
   const startRunner = (
     record: StoredPayout,
     fresh: boolean,
-    commands: PayoutCommand[] = [],
+    commands: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }> = [],
   ): PayoutRunner => {
     const runner = new PayoutRunner(
       {
@@ -271,18 +271,13 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         onTransition: emit,
       },
       record,
-      { fresh },
+      { fresh, commands },
     );
-    for (const command of commands) void runner.send(command);
     runners.set(record.key, runner);
-    void runner.done.then(
-      () => {
-        if (runners.get(record.key) === runner) runners.delete(record.key);
-      },
-      () => {
-        if (runners.get(record.key) === runner) runners.delete(record.key);
-      },
-    );
+    const forget = () => {
+      if (runners.get(record.key) === runner) runners.delete(record.key);
+    };
+    void runner.done.then(forget, forget);
     return runner;
   };
 
@@ -332,8 +327,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     }
     const record = await store.get(key);
     if (!record) throw new NotFoundError(`No payout with key ${key}.`);
-    const runner = runners.get(key) ?? startRunner(record, false);
-    return runner.send(event);
+    const running = runners.get(key);
+    if (running) return running.send(event);
+    return new Promise<boolean>((resolve) => startRunner(record, false, [{ event, resolve }]));
   };
 
   const insert = async (

@@ -80,9 +80,14 @@ export class PayoutRunner {
   constructor(
     private readonly deps: RunnerDeps,
     record: StoredPayout,
-    options: { fresh: boolean },
+    options: {
+      fresh: boolean;
+      commands?: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }>;
+    },
   ) {
     this.key = record.key;
+    // Queued before the loop starts, so that a settled payout sees them on its first turn.
+    this.commands.push(...(options.commands ?? []));
     this.record = record;
     this.snapshot = restorePayout(record.snapshot, deps.machine);
     this.renewTimer = setInterval(
@@ -129,9 +134,10 @@ export class PayoutRunner {
     let replay = !fresh;
     try {
       while (!this.stopReason) {
-        if (isSettled(this.snapshot)) return { status: "settled", payout: this.record };
+        // Commands first: RETRY and CANCEL are how a settled (failed) payout moves again.
         await this.applyCommands(undefined);
-        if (this.stopReason || isSettled(this.snapshot)) continue;
+        if (this.stopReason) break;
+        if (isSettled(this.snapshot)) return { status: "settled", payout: this.record };
         const effect = pendingEffect(this.snapshot, this.deps.machine);
         if (!effect)
           throw new Error(

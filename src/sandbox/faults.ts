@@ -22,6 +22,11 @@ export const faultRuleSchema = z.strictObject({
   body: z.enum(["json", "html"]).optional(),
   when: z.enum(["before", "after"]).optional(),
   payment: z.record(z.string(), z.unknown()).optional(),
+  /** For an `error` on the Pi API: answer with this Pi error code (e.g. `not_verified`) instead of `unknown_error`. */
+  piError: z
+    .string()
+    .regex(/^[a-z_]+$/)
+    .optional(),
   /** For an `error` on Horizon: answer `transaction_failed` with these result codes (e.g. an older Horizon's tx_bad_seq). */
   resultCodes: z
     .strictObject({ transaction: z.string(), operations: z.array(z.string()).optional() })
@@ -47,6 +52,7 @@ export interface FaultError {
   status: number;
   body: "json" | "html";
   resultCodes?: { transaction: string; operations?: string[] | undefined } | undefined;
+  piError?: string | undefined;
 }
 
 /** What the faults decided for one request. */
@@ -118,6 +124,7 @@ export class FaultInjector {
             status: rule.status ?? 500,
             body: rule.body ?? "json",
             resultCodes: rule.resultCodes,
+            piError: rule.piError,
           };
           if (rule.when === "after") plan.errorAfter = error;
           else plan.errorBefore = error;

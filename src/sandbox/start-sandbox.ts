@@ -502,8 +502,14 @@ function keypairFrom(random: Random): Keypair {
 
 function errorReply(
   face: "pi" | "horizon",
-  { status, body, resultCodes }: FaultError,
+  { status, body, resultCodes, piError }: FaultError,
 ): SandboxReply {
+  if (face === "pi" && piError) {
+    return {
+      status,
+      body: { error: piError, error_message: `The sandbox was told to answer ${piError}.` },
+    };
+  }
   if (face === "horizon" && resultCodes) {
     return problem(
       status,
