@@ -112,16 +112,17 @@ export const payoutMachine = setup({
     transient: ({ event }) => isTransient(errorOf(event)),
     foundNothing: ({ event }) => outputOf<CreateOutput>(event).payment === null,
     matchesIntent: ({ context, event }) => {
-      const payment = outputOf<CreateOutput>(event).payment;
-      return (
-        payment !== null &&
-        paymentMismatches(payment, {
-          walletAddress: context.walletAddress,
-          network: context.network,
-          amount: context.intent.amount,
-          uid: context.intent.uid,
-        }).length === 0
-      );
+      const { payment, adopted } = outputOf<CreateOutput>(event);
+      if (payment === null) return false;
+      const mismatches = paymentMismatches(payment, {
+        walletAddress: context.walletAddress,
+        network: context.network,
+        amount: context.intent.amount,
+        uid: context.intent.uid,
+      });
+      // An adopted payment (made by an earlier run) may carry our own landed transaction:
+      // the check before signing looks it up on chain instead of refusing the payment.
+      return mismatches.every((m) => adopted && m.field === "transaction");
     },
     cancelRequested: ({ context }) => context.cancelRequested,
     neverTriedCreate: ({ context }) => context.createAttempts === 0,

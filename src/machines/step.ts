@@ -116,23 +116,18 @@ export function pendingEffect(
   return undefined;
 }
 
-/** The next snapshot after an event, and the ids of effects the transition stopped. */
+/**
+ * The next snapshot after an event (the same object when the event changes nothing).
+ * Whether an effect in flight must stop is read from {@link pendingEffect} before and
+ * after: xstate's stopChild actions cannot name children a restored snapshot never spawned.
+ */
 export function stepPayout(
   snapshot: PayoutSnapshot,
   event: PayoutEvent,
   machine: PayoutMachine = payoutMachine,
-): { snapshot: PayoutSnapshot; stopped: string[] } {
-  const [next, actions] = transition(machine, snapshot, event as never);
-  const stopped = (actions as Array<{ type: string; params?: unknown }>)
-    .filter((action) => action.type === "xstate.stopChild")
-    .map((action) => {
-      const params = action.params as
-        | { actorRef?: { id?: string } | string; id?: string }
-        | undefined;
-      const ref = params?.actorRef;
-      return typeof ref === "string" ? ref : (ref?.id ?? params?.id ?? "");
-    });
-  return { snapshot: next, stopped };
+): { snapshot: PayoutSnapshot } {
+  const [next] = transition(machine, snapshot, event as never);
+  return { snapshot: next };
 }
 
 /** The main state (the lifecycle contract) and the full state path, e.g. `submitted.waiting`. */

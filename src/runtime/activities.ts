@@ -127,8 +127,32 @@ export function createActivities(deps: ActivityDeps): Activities {
             },
           );
         }
-        // Pi may also have cancelled or changed the payment meanwhile.
+        // Pi may also have cancelled or changed the payment meanwhile, or linked a
+        // transaction to it: if that is a landed one of ours, it is this payment's.
         current = await platform.getPayment(payment.identifier);
+        const linked = current.transaction
+          ? await chain.getTransaction(current.transaction.txid)
+          : undefined;
+        if (
+          linked?.successful &&
+          linked.source === chain.walletAddress &&
+          linked.memo === payment.identifier
+        ) {
+          throw new PiPaymentsError(
+            `Payment ${payment.identifier} is linked to its landed transaction ${linked.txid}.`,
+            {
+              code: "TRANSACTION_ON_CHAIN",
+              details: {
+                transaction: {
+                  txid: linked.txid,
+                  ledger: linked.ledger,
+                  source: linked.source,
+                  sequence: linked.sequence,
+                },
+              },
+            },
+          );
+        }
         assertPaymentMatches(current, {
           walletAddress: chain.walletAddress,
           network: chain.network,

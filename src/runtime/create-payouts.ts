@@ -508,11 +508,11 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       closed = true;
       const running = [...runners.values()];
       for (const runner of running) runner.stop(abandon ? "crashed" : "closed");
+      // Abandoning is a crash: nothing is waited for, a step in flight is simply dropped.
+      if (abandon) return;
       await Promise.allSettled(running.map((runner) => runner.done));
-      if (!abandon) {
-        await platform.close();
-        await chain.close();
-      }
+      await platform.close();
+      await chain.close();
     },
   };
 

@@ -159,7 +159,7 @@ export class PayoutRunner {
             const next = await Promise.race([result, this.commandArrival()]);
             if (this.stopReason) break;
             if (next === commandReady) {
-              if (await this.applyCommands(effect.id)) {
+              if (await this.applyCommands(effect)) {
                 controller.abort();
                 break;
               }
@@ -217,26 +217,32 @@ export class PayoutRunner {
     });
   }
 
-  /** Applies queued commands; true when one stopped the effect `running` (its state was left). */
-  private async applyCommands(running: string | undefined): Promise<boolean> {
+  /**
+   * Applies queued commands; true when one ended the effect `running`. An effect goes on
+   * only if the new snapshot still waits on the same invoke of the same state node (xstate's
+   * stopChild actions cannot tell: a restored snapshot has no live children to name).
+   */
+  private async applyCommands(running: PendingEffect | undefined): Promise<boolean> {
     let stoppedRunning = false;
     for (let command = this.commands.shift(); command; command = this.commands.shift()) {
       if (this.stopReason) {
         command.resolve(false);
         continue;
       }
-      const { snapshot: next, stopped } = stepPayout(
-        this.snapshot,
-        command.event,
-        this.deps.machine,
-      );
+      const { snapshot: next } = stepPayout(this.snapshot, command.event, this.deps.machine);
       if (next === this.snapshot) {
         command.resolve(false);
         continue;
       }
       await this.save(next, command.event.type, {}, command.event.at);
       command.resolve(true);
-      if (running !== undefined && stopped.includes(running)) stoppedRunning = true;
+      const after = pendingEffect(next, this.deps.machine);
+      if (
+        running !== undefined &&
+        (after?.id !== running.id || after.stateNode !== running.stateNode)
+      ) {
+        stoppedRunning = true;
+      }
     }
     return stoppedRunning;
   }
