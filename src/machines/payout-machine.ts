@@ -43,6 +43,12 @@ type DoneEvent<T> = { output: Stamped<T> };
 type ErrorEvent = { error: EffectError };
 
 const errorOf = (event: unknown): EffectError => (event as ErrorEvent).error;
+
+/** The runtime time an event carries (commands have `at`, effect results carry it inside). */
+function eventTime(event: unknown): number {
+  const e = event as { at?: number; output?: { at?: number }; error?: { at?: number } };
+  return e.at ?? e.output?.at ?? e.error?.at ?? 0;
+}
 const outputOf = <T>(event: unknown): Stamped<T> => (event as DoneEvent<T>).output;
 
 function backoff(context: PayoutContext, at: number): { retryAt: number; attempt: number } {
@@ -111,6 +117,10 @@ export const payoutMachine = setup({
   guards: {
     transient: ({ event }) => isTransient(errorOf(event)),
     foundNothing: ({ event }) => outputOf<CreateOutput>(event).payment === null,
+    createMayStillLand: ({ context, event }) =>
+      outputOf<CreateOutput>(event).payment === null &&
+      context.createRequestedAt !== null &&
+      outputOf<CreateOutput>(event).at < context.createRequestedAt + context.timing.createGraceMs,
     matchesIntent: ({ context, event }) => {
       const { payment, adopted } = outputOf<CreateOutput>(event);
       if (payment === null) return false;
@@ -165,7 +175,11 @@ export const payoutMachine = setup({
     stepDone: assign({ attempt: 0, retryAt: null }),
     noteError: assign({ lastError: ({ event }) => errorOf(event) }),
     requestCancel: assign({ cancelRequested: true }),
-    countCreateAttempt: assign({ createAttempts: ({ context }) => context.createAttempts + 1 }),
+    countCreateAttempt: assign(({ context, event }) => ({
+      createAttempts: context.createAttempts + 1,
+      // Entered without a pending cancel, the effect may send a create request now.
+      createRequestedAt: context.cancelRequested ? context.createRequestedAt : eventTime(event),
+    })),
     storePayment: assign(({ event }) => {
       // An adopted payment was made by an earlier run: look on chain and at Pi before signing.
       const { payment, adopted } = outputOf<CreateOutput>(event);
@@ -313,6 +327,7 @@ export const payoutMachine = setup({
     ledger: null,
     attempt: 0,
     createAttempts: input.adopt ? 1 : 0,
+    createRequestedAt: null,
     retryAt: null,
     notVerified: 0,
     lastError: null,
@@ -349,6 +364,7 @@ export const payoutMachine = setup({
               onlyFind: context.cancelRequested,
             }),
             onDone: [
+              { guard: "createMayStillLand", target: "awaitingCreate" },
               { guard: "foundNothing", target: "#payout.cancelled" },
               { guard: "matchesIntent", target: "#payout.stored", actions: "storePayment" },
               { target: "rejecting", actions: "storePayment" },
@@ -373,6 +389,21 @@ export const payoutMachine = setup({
               { guard: "neverTriedCreate", target: "#payout.cancelled" },
               { target: "creating", actions: "requestCancel" },
             ],
+          },
+        },
+        /**
+         * Cancelling after a create whose outcome is unknown: nothing was found yet, but the
+         * request may still land (a crash or a timeout left it in flight). Look again once
+         * the grace period since it went out has passed.
+         */
+        awaitingCreate: {
+          invoke: {
+            id: "waitForCreate",
+            src: "wait",
+            input: ({ context }) => ({
+              until: (context.createRequestedAt ?? 0) + context.timing.createGraceMs,
+            }),
+            onDone: "creating",
           },
         },
         /** Pi returned a payment that differs from the intent (P5): cancel it, never sign. */

@@ -37,6 +37,12 @@ export interface RetryTiming {
   maxDelayMs: number;
   /** Times Pi may answer `not_verified` to complete before a person is asked to look. */
   maxNotVerified: number;
+  /**
+   * How long after a create request went out a payment from it may still appear on Pi (a
+   * crash or timeout leaves the request in flight). A cancel concludes "no payment" only
+   * after this.
+   */
+  createGraceMs: number;
 }
 
 /** Why a payout stopped for a person, and where a retry takes it up again. */
@@ -74,6 +80,8 @@ export interface PayoutContext {
   attempt: number;
   /** Times create was attempted: after the first, look for our payment before creating. */
   createAttempts: number;
+  /** When a create request last went out (runtime clock, ms), or null if none did. */
+  createRequestedAt: number | null;
   /** Durable deadline of the current wait (runtime clock, ms). */
   retryAt: number | null;
   /** `not_verified` answers to complete so far. */

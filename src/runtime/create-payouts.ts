@@ -54,6 +54,12 @@ export interface PayoutsOptions {
   retry?: { baseDelayMs?: number; maxDelayMs?: number };
   /** `not_verified` answers to complete before the payout asks a person. @default 30 */
   maxNotVerified?: number;
+  /**
+   * How long a create request that may be in flight (after a crash or a timeout) can still
+   * make a Pi payment. Cancelling such a payout waits this long before concluding that no
+   * payment exists. @default 60000
+   */
+  createGraceMs?: number;
   /** How long a process's claim on a payout lasts without renewal. @default 30000 */
   leaseMs?: number;
   /** How often a payout waiting for a slot held by another process asks again. @default 1000 */
@@ -82,6 +88,12 @@ export interface RecoveryReport {
   orphans: PaymentDTO[];
   /** Incomplete Pi payments without a payout key: not made by pi-payments. A person decides. */
   foreign: PaymentDTO[];
+  /**
+   * Stray Pi payments of ours, cancelled: a create request that landed after its payout had
+   * already settled without it (e.g. cancelled after a crash). No envelope was ever built
+   * for them, so cancelling is safe.
+   */
+  cancelledStrays: PaymentDTO[];
   /** Every payout that was unfinished, as it ended. */
   resumed: Payout[];
 }
@@ -168,6 +180,7 @@ const optionsSchema = z.strictObject({
     })
     .default({ baseDelayMs: 1000, maxDelayMs: 60_000 }),
   maxNotVerified: z.number().int().min(1).default(30),
+  createGraceMs: z.number().int().min(0).default(60_000),
   leaseMs: z.number().int().min(10).default(30_000),
   slotPollMs: z.number().int().min(1).default(1000),
   pollMs: z.number().int().min(1).default(500),
@@ -226,6 +239,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     baseDelayMs: settings.retry.baseDelayMs,
     maxDelayMs: settings.retry.maxDelayMs,
     maxNotVerified: settings.maxNotVerified,
+    createGraceMs: settings.createGraceMs,
   };
   const scopeOf = (uid: string) =>
     settings.incompleteLimit === "app"
@@ -468,7 +482,13 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     async recover({ adoptOrphans = false, wait = true } = {}) {
       ensureOpen();
-      const report: RecoveryReport = { adopted: [], orphans: [], foreign: [], resumed: [] };
+      const report: RecoveryReport = {
+        adopted: [],
+        orphans: [],
+        foreign: [],
+        cancelledStrays: [],
+        resumed: [],
+      };
       for (const payment of await platform.incompleteServerPayments()) {
         const key = payment.metadata?.[PAYOUT_KEY_FIELD];
         if (typeof key !== "string") {
@@ -477,7 +497,11 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         }
         const record = await store.get(key);
         if (record) {
-          if (record.paymentId === null)
+          const stray =
+            record.paymentId !== payment.identifier &&
+            (record.state === "completed" || record.state === "cancelled");
+          if (stray) report.cancelledStrays.push(await platform.cancelPayment(payment.identifier));
+          else if (record.paymentId === null)
             report.adopted.push({ key, paymentId: payment.identifier });
           else if (record.paymentId !== payment.identifier) report.orphans.push(payment);
           continue;

@@ -20,6 +20,10 @@ export class SlotGate {
 
   /** Resolves once `key` holds the slot of `scope`. */
   async acquire(scope: string, key: string, signal: AbortSignal): Promise<void> {
+    // A payout that took the slot before a crash holds it still: it must not queue behind
+    // payouts that wait for it to finish (they would wait forever).
+    if ((await this.store.slotHolder(scope)) === key) return;
+    if (!this.queues.get(scope)?.length && (await this.store.acquireSlot(scope, key))) return;
     const queue = this.queues.get(scope) ?? [];
     this.queues.set(scope, queue);
     let wake!: () => void;

@@ -23,6 +23,7 @@ export function testPayouts(sandbox: Sandbox, options: Partial<PayoutsOptions> =
     slotPollMs: 5,
     pollMs: 5,
     leaseMs: 2_000,
+    createGraceMs: 30,
     ...options,
   });
   open.add(payouts);

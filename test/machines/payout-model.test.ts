@@ -11,6 +11,7 @@ import {
   describeState,
   type PayoutSnapshot,
   payoutMachine,
+  pendingEffect,
   persistPayout,
   restorePayout,
   startPayout,
@@ -236,7 +237,13 @@ describe("each path of the model, checked against the sandbox", () => {
       },
     };
     const slots = new SlotGate(store, 5);
-    const real = createActivities({ platform, chain, store, slots, now: Date.now });
+    // A virtual clock: arrangements move it (a wait's deadline, a grace period) instead of sleeping.
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const advanceClockTo = (ms: number) => {
+      offset += Math.max(0, ms - now());
+    };
+    const real = createActivities({ platform, chain, store, slots, now });
     let failSubmit = false;
     const activities = {
       ...real,
@@ -323,6 +330,8 @@ describe("each path of the model, checked against the sandbox", () => {
           uid,
           failNextSlot: () => (failSlot = true),
           failNextSubmit: () => (failSubmit = true),
+          advanceClockTo,
+          input: pendingEffect(snapshot)?.input,
         });
         if (commandFirst) {
           deferred = undefined;
@@ -338,7 +347,7 @@ describe("each path of the model, checked against the sandbox", () => {
       slots,
       owner: "model",
       leaseMs: 60_000,
-      now: Date.now,
+      now,
       scrub: createScrubber([sandbox.apiKey, sandbox.walletSeed]),
       probe,
       onTransition: () => {},

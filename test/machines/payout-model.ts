@@ -28,7 +28,8 @@ export function modelInput(walletAddress: string, uid = "user-1"): PayoutInput {
     network: "Pi Testnet",
     slotScope: `app:${walletAddress}`,
     // maxNotVerified 2 keeps the path to the NOT_VERIFIED failure short.
-    timing: { baseDelayMs: 1, maxDelayMs: 2, maxNotVerified: 2 },
+    // The harness runs on a virtual clock, so the grace can be realistic.
+    timing: { baseDelayMs: 1, maxDelayMs: 2, maxNotVerified: 2, createGraceMs: 60_000 },
   };
 }
 
@@ -70,6 +71,10 @@ export interface Arrangement {
   failNextSlot: () => void;
   /** Makes the next submission throw (an adapter bug, not a Horizon answer). */
   failNextSubmit: () => void;
+  /** Moves the runtime's (virtual) clock forward to at least this time, in ms. */
+  advanceClockTo: (ms: number) => void;
+  /** The input of the effect about to run. */
+  input: unknown;
 }
 
 /** One possible outcome of an effect. */
@@ -147,10 +152,21 @@ export const outcomes: Record<string, Outcome[]> = {
       commandDuringEffect: true,
     },
     {
+      // Nothing yet, but a create request sent earlier may still land: wait and look again.
       name: "foundNothing",
       feasible: (s) => s.context.cancelRequested,
       output: () => ({ payment: null, adopted: false }),
       arrange: nothing,
+    },
+    {
+      // Nothing, and long enough after the last create request that none can land any more.
+      name: "foundNothingLate",
+      feasible: (s) => s.context.cancelRequested && s.context.createRequestedAt !== null,
+      output: () => ({ payment: null, adopted: false, at: 10 ** 13 }),
+      arrange: ({ snapshot, advanceClockTo }) =>
+        advanceClockTo(
+          (snapshot.context.createRequestedAt ?? 0) + snapshot.context.timing.createGraceMs + 1,
+        ),
     },
     {
       name: "createUnavailable",
@@ -397,7 +413,14 @@ export const outcomes: Record<string, Outcome[]> = {
         ]),
     },
   ],
-  wait: [{ name: "waited", feasible: always, output: () => ({}), arrange: nothing }],
+  wait: [
+    {
+      name: "waited",
+      feasible: always,
+      output: () => ({}),
+      arrange: ({ input, advanceClockTo }) => advanceClockTo((input as { until: number }).until),
+    },
+  ],
 };
 
 function fateOutcomes(): Outcome[] {
@@ -457,7 +480,7 @@ export function modelEvents(snapshot: PayoutSnapshot): ModelEvent[] {
           }
         : {
             type: `xstate.done.actor.${effect!.id}`,
-            output: { ...(outcome.output!(snapshot) as object), at: 0 },
+            output: { at: 0, ...(outcome.output!(snapshot) as object) },
             outcome: outcome.name,
           },
     );

@@ -1,0 +1,6 @@
+import { test } from "vitest";
+import { runProperty } from "./run-property.js";
+
+test("on SQLite: pay, cancel, crash at any await point, faults, ledgers — never paid twice, everything settles", async () => {
+  await runProperty("sqlite", 500);
+}, 900_000);
