@@ -1,11 +1,16 @@
 import { Command, CommanderError } from "commander";
 import { isPiPaymentsError } from "../domain/errors.js";
 import { demoCommand } from "./commands/demo.js";
+import { migrateCommand } from "./commands/migrate.js";
 import { sandboxCommand } from "./commands/sandbox.js";
+import { workerCommand } from "./commands/worker.js";
 import { type CliIo, processIo } from "./io.js";
 
 /** Builds the `pi-payments` program. */
-export function createProgram(io: CliIo = processIo): Command {
+export function createProgram(
+  io: CliIo = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Command {
   const program = new Command("pi-payments")
     .description("Pay Pi Network users from your app wallet, exactly once.")
     .showHelpAfterError("(run with --help for usage)")
@@ -13,6 +18,8 @@ export function createProgram(io: CliIo = processIo): Command {
     .exitOverride();
   demoCommand(program, io);
   sandboxCommand(program, io);
+  workerCommand(program, io, env);
+  migrateCommand(program, io, env);
   return program;
 }
 

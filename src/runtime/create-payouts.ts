@@ -109,6 +109,24 @@ export interface PayoutEvent {
   payout: Payout;
 }
 
+/** A worker draining the stored queue of payouts. */
+export interface Worker {
+  /** Stops claiming; the payouts in hand finish their current step, are saved, and their leases released. */
+  stop(): Promise<void>;
+  /** Resolves once the worker has stopped. */
+  readonly done: Promise<void>;
+  /** What it has done so far. */
+  stats(): { claimed: number; settled: number; active: number };
+}
+
+/** Options of {@link Payouts.work}. */
+export interface WorkerOptions {
+  /** Payouts driven at once. @default 4 */
+  concurrency?: number;
+  /** How often to look for claimable payouts when there are none. @default the runtime's pollMs */
+  pollMs?: number;
+}
+
 /** The durable payouts API. */
 export interface Payouts {
   /** The app wallet's public address. */
@@ -148,6 +166,12 @@ export interface Payouts {
   recover(options?: { adoptOrphans?: boolean; wait?: boolean }): Promise<RecoveryReport>;
   /** Calls `listener` after every saved step of every payout this runtime drives. */
   subscribe(listener: (event: PayoutEvent) => void): () => void;
+  /**
+   * Drains the queue: claims unsettled payouts that no process drives (oldest first, a
+   * lease each) and drives them, `concurrency` at a time, until stopped. Any number of
+   * processes may work the same store.
+   */
+  work(options?: WorkerOptions): Worker;
   /** Payouts this runtime is driving now. */
   active(): string[];
   /**
@@ -225,7 +249,14 @@ export function createPayouts(options: PayoutsOptions): Payouts {
   const store = settings.store ?? createSqliteStore({ path: "pi-payments.db" });
   const owner = settings.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const scrub = createScrubber([settings.apiKey, settings.walletSeed]);
-  const slots = new SlotGate(store, settings.slotPollMs);
+  // A slot held by a payout whose process died is taken over by whoever waits for it.
+  const slots = new SlotGate(store, settings.slotPollMs, async (holder) => {
+    if (closed || runners.has(holder)) return;
+    if (!(await store.claim(holder, owner, settings.leaseMs))) return;
+    const record = await store.get(holder);
+    if (record && !record.settled && !runners.has(holder)) startRunner(record, false);
+    else await store.release(holder, owner);
+  });
   const machine: PayoutMachine = payoutMachine;
   const activities: Activities = {
     ...createActivities({ platform, chain, store, slots, now }),
@@ -526,6 +557,65 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     },
 
     active: () => [...runners.keys()],
+
+    work(workerOptions = {}) {
+      ensureOpen();
+      const concurrency = workerOptions.concurrency ?? 4;
+      const pollMs = workerOptions.pollMs ?? settings.pollMs;
+      const mine = new Set<PayoutRunner>();
+      let claimed = 0;
+      let settled = 0;
+      let stopping = false;
+      let wake: (() => void) | undefined;
+      const nap = () =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      const loop = async () => {
+        while (!stopping && !closed) {
+          let took = false;
+          while (!stopping && mine.size < concurrency) {
+            const payout = await store
+              .claimNext(owner, settings.leaseMs, [...runners.keys()])
+              .catch(() => undefined);
+            if (!payout || stopping) break;
+            took = true;
+            claimed += 1;
+            // Version 1 has never run an effect (the first one queues for a slot): nothing to replay.
+            const runner = runners.get(payout.key) ?? startRunner(payout, payout.version === 1);
+            mine.add(runner);
+            void runner.done.then(
+              (end) => {
+                mine.delete(runner);
+                if (end.status === "settled") settled += 1;
+                wake?.();
+              },
+              () => {
+                mine.delete(runner);
+                wake?.();
+              },
+            );
+          }
+          if (!took || mine.size >= concurrency) await nap();
+        }
+        for (const runner of mine) runner.stop("closed");
+        await Promise.allSettled([...mine].map((runner) => runner.done));
+      };
+      const done = loop();
+      return {
+        done,
+        async stop() {
+          stopping = true;
+          wake?.();
+          await done;
+        },
+        stats: () => ({ claimed, settled, active: mine.size }),
+      };
+    },
 
     async close({ abandon = false } = {}) {
       if (closed) return;

@@ -10,6 +10,9 @@ export {
   type Payouts,
   type PayoutsOptions,
   type RecoveryReport,
+  type Worker,
+  type WorkerOptions,
 } from "./create-payouts.js";
+export { createWorker } from "./create-worker.js";
 export { type Payout, toPayout } from "./payout-view.js";
 export type { Probe, ProbePoint } from "./runner.js";

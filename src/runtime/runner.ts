@@ -74,6 +74,9 @@ export class PayoutRunner {
     [];
   private wakeForCommand: (() => void) | undefined;
   private stopReason: "closed" | "lease_lost" | "crashed" | undefined;
+  /** A graceful stop asked while an effect with outside consequences ran: stop once it is saved. */
+  private stopAfterStep = false;
+  private currentEffect: PendingEffect | undefined;
   private readonly stopController = new AbortController();
   private renewTimer: NodeJS.Timeout | undefined;
 
@@ -111,8 +114,18 @@ export class PayoutRunner {
     });
   }
 
-  /** Stops at the next await point; `crashed` leaves lease and slot as a dead process would. */
+  /**
+   * Stops the runner. `closed` is graceful: the step in flight is finished and saved (a
+   * wait or a slot queue, which change nothing outside, are cut short), then the lease is
+   * released. `crashed` stops at the next await point and releases nothing, as a killed
+   * process would.
+   */
   stop(reason: "closed" | "crashed"): void {
+    const effect = this.currentEffect;
+    if (reason === "closed" && effect && effect.src !== "wait" && effect.src !== "acquireSlot") {
+      this.stopAfterStep = true;
+      return;
+    }
     this.stopReason ??= reason;
     this.stopController.abort();
     this.wakeForCommand?.();
@@ -134,6 +147,10 @@ export class PayoutRunner {
     let replay = !fresh;
     try {
       while (!this.stopReason) {
+        if (this.stopAfterStep) {
+          this.stopReason = "closed";
+          break;
+        }
         // Commands first: RETRY and CANCEL are how a settled (failed) payout moves again.
         await this.applyCommands(undefined);
         if (this.stopReason) break;
@@ -149,6 +166,7 @@ export class PayoutRunner {
           effect: effect.src,
           state: this.detail,
         });
+        this.currentEffect = effect;
         const controller = new AbortController();
         const stop = () => controller.abort();
         this.stopController.signal.addEventListener("abort", stop);
@@ -176,6 +194,7 @@ export class PayoutRunner {
             break;
           }
         } finally {
+          this.currentEffect = undefined;
           this.stopController.signal.removeEventListener("abort", stop);
         }
       }

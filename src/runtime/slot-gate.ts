@@ -16,6 +16,12 @@ export class SlotGate {
   constructor(
     private readonly store: PayoutStore,
     private readonly pollMs: number,
+    /**
+     * Called when the slot is held by another payout: drives that payout here if nobody
+     * drives it any more (its process died). Without it, payouts queued behind a dead
+     * holder would wait forever, since every worker's hands are full of them.
+     */
+    private readonly onHeldBy: (holder: string) => Promise<void> = async () => {},
   ) {}
 
   /** Resolves once `key` holds the slot of `scope`. */
@@ -42,7 +48,12 @@ export class SlotGate {
     try {
       for (;;) {
         signal.throwIfAborted();
-        if (queue[0] === waiter && (await this.store.acquireSlot(scope, key))) return;
+        if (queue[0] === waiter) {
+          if (await this.store.acquireSlot(scope, key)) return;
+          const holder = await this.store.slotHolder(scope);
+          if (holder !== undefined && holder !== key)
+            await this.onHeldBy(holder).catch(() => undefined);
+        }
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           woken,

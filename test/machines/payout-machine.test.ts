@@ -100,7 +100,10 @@ describe("the payout machine under xstate's own runtime", () => {
     first.stop();
     release();
 
-    const second = createActor(payoutMachine.provide({ actors: happy as never }), { snapshot: persisted, input }).start();
+    const second = createActor(payoutMachine.provide({ actors: happy as never }), {
+      snapshot: persisted,
+      input,
+    }).start();
     const done = await waitFor(second, (s) => s.status === "done");
     expect(describeState(done).state).toBe("completed");
     expect(done.context.transaction?.txid).toBe(transaction.txid);

@@ -1,0 +1,156 @@
+import { StrKey } from "@stellar/stellar-sdk";
+import { type Command, Option } from "commander";
+import { ConfigurationError } from "../domain/errors.js";
+import { NETWORKS, type NetworkName } from "../domain/payment-dto.js";
+import { createPayouts, type Payouts, type PayoutsOptions } from "../runtime/create-payouts.js";
+import { createPostgresStore } from "../storage/postgres/postgres-store.js";
+import { createSqliteStore } from "../storage/sqlite-store.js";
+import type { PayoutStore } from "../storage/types.js";
+import { parseIntOption } from "./options.js";
+
+/** Flags every command that talks to Pi or to the store accepts. */
+export interface RuntimeFlags {
+  db?: string;
+  schema?: string;
+  network?: string;
+  apiUrl?: string;
+  horizonUrl?: string;
+  incompleteLimit?: "app" | "user";
+  leaseMs?: number;
+  pollMs?: number;
+  timeBound?: number;
+  inspect?: boolean;
+}
+
+/** Adds the store and network flags (the environment gives their defaults). */
+export function withStoreOptions(command: Command): Command {
+  return command
+    .option(
+      "--db <sqlite path | postgres url>",
+      "the payouts store [env PI_PAYMENTS_DB, default ./pi-payments.db]",
+    )
+    .option("--schema <name>", "PostgreSQL schema [env PI_PAYMENTS_SCHEMA, default pi_payments]")
+    .option(
+      "--network <name>",
+      'network: "Pi Network" or "Pi Testnet" [env PI_NETWORK, default "Pi Testnet"]',
+    );
+}
+
+/** Adds the flags of commands that drive payouts. */
+export function withRuntimeOptions(command: Command): Command {
+  return withStoreOptions(command)
+    .option("--api-url <url>", "Pi Platform API [env PI_API_URL, default https://api.minepi.com]")
+    .option("--horizon-url <url>", "Horizon [env PI_HORIZON_URL, default Pi's for the network]")
+    .addOption(
+      new Option("--incomplete-limit <scope>", "Pi's one-incomplete-payment rule").choices([
+        "app",
+        "user",
+      ]),
+    )
+    .option("--lease-ms <ms>", "lease on a payout", parseIntOption("lease-ms"))
+    .option(
+      "--poll-ms <ms>",
+      "how often to look at the store for work and slots",
+      parseIntOption("poll-ms"),
+    )
+    .option("--time-bound <seconds>", "transaction validity", parseIntOption("time-bound"))
+    .option("--inspect", "send every payout's machine to the Stately inspector (see docs)");
+}
+
+/** Where the payouts live, from `--db` or `PI_PAYMENTS_DB`. */
+export function storeLocation(flags: RuntimeFlags, env: NodeJS.ProcessEnv): string {
+  return flags.db ?? env.PI_PAYMENTS_DB ?? "pi-payments.db";
+}
+
+/** True for a PostgreSQL URL, false for a SQLite path. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//.test(location);
+}
+
+/** The PostgreSQL schema, from `--schema` or `PI_PAYMENTS_SCHEMA`. */
+export function schemaOf(flags: RuntimeFlags, env: NodeJS.ProcessEnv): string {
+  return flags.schema ?? env.PI_PAYMENTS_SCHEMA ?? "pi_payments";
+}
+
+/** Opens the store at a location: a PostgreSQL URL (in `schema`), or a SQLite file path. */
+export function openStore(location: string, schema = "pi_payments"): PayoutStore {
+  return isPostgresUrl(location)
+    ? createPostgresStore({ connectionString: location, schema })
+    : createSqliteStore({ path: location });
+}
+
+/** The network from `--network` or `PI_NETWORK`. */
+export function networkOf(flags: RuntimeFlags, env: NodeJS.ProcessEnv): NetworkName {
+  const network = flags.network ?? env.PI_NETWORK ?? "Pi Testnet";
+  if (!(NETWORKS as readonly string[]).includes(network)) {
+    throw new ConfigurationError(
+      `PI_NETWORK (or --network) must be "Pi Network" or "Pi Testnet", got "${network}".`,
+      "INVALID_NETWORK",
+    );
+  }
+  return network as NetworkName;
+}
+
+function url(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/\S+$/.test(value))
+    throw new ConfigurationError(`${name} must be an http(s) URL, got "${value}".`, "INVALID_URL");
+  return value.replace(/\/+$/, "");
+}
+
+/**
+ * The credentials, from the environment only: flags would show them in `ps` and shell
+ * history. Errors name the variable and never repeat its value.
+ */
+export function credentials(env: NodeJS.ProcessEnv): { apiKey: string; walletSeed: string } {
+  const apiKey = env.PI_API_KEY?.trim();
+  if (!apiKey)
+    throw new ConfigurationError(
+      "PI_API_KEY is not set: export your app's server API key.",
+      "MISSING_API_KEY",
+    );
+  const walletSeed = env.PI_WALLET_SEED?.trim();
+  if (!walletSeed)
+    throw new ConfigurationError(
+      "PI_WALLET_SEED is not set: export your app wallet's secret seed.",
+      "MISSING_WALLET_SEED",
+    );
+  if (!StrKey.isValidEd25519SecretSeed(walletSeed)) {
+    throw new ConfigurationError(
+      "PI_WALLET_SEED is not a wallet secret seed (56 characters starting with S); its value is not shown.",
+      "INVALID_WALLET_SEED",
+    );
+  }
+  return { apiKey, walletSeed };
+}
+
+/** A payouts runtime configured from flags and the environment. */
+export function runtimeFrom(
+  flags: RuntimeFlags,
+  env: NodeJS.ProcessEnv,
+  extra: Partial<PayoutsOptions> = {},
+): { payouts: Payouts; store: PayoutStore; location: string } {
+  const { apiKey, walletSeed } = credentials(env);
+  const network = networkOf(flags, env);
+  const apiUrl = url("PI_API_URL (or --api-url)", flags.apiUrl ?? env.PI_API_URL);
+  const horizonUrl = url(
+    "PI_HORIZON_URL (or --horizon-url)",
+    flags.horizonUrl ?? env.PI_HORIZON_URL,
+  );
+  const location = storeLocation(flags, env);
+  const store = openStore(location, schemaOf(flags, env));
+  const payouts = createPayouts({
+    apiKey,
+    walletSeed,
+    network,
+    store,
+    ...(apiUrl ? { apiUrl } : {}),
+    ...(horizonUrl ? { horizonUrl } : {}),
+    ...(flags.incompleteLimit ? { incompleteLimit: flags.incompleteLimit } : {}),
+    ...(flags.leaseMs ? { leaseMs: flags.leaseMs } : {}),
+    ...(flags.pollMs ? { pollMs: flags.pollMs, slotPollMs: flags.pollMs } : {}),
+    ...(flags.timeBound ? { timeBoundSeconds: flags.timeBound } : {}),
+    ...extra,
+  });
+  return { payouts, store, location };
+}

@@ -1,0 +1,78 @@
+import { inTransaction, type PostgresPool } from "./client.js";
+
+/**
+ * The schema's history, in order. Never edit an applied migration: add the next one.
+ * JSON (intents, snapshots, journal details) is stored as text so that it comes back byte
+ * for byte, and so that no value jsonb refuses (a `\u0000`) can make a save fail.
+ */
+export function migrations(schema: string): string[] {
+  const s = quote(schema);
+  return [
+    `CREATE TABLE ${s}.payouts (
+       key text PRIMARY KEY,
+       intent text NOT NULL,
+       state text NOT NULL,
+       state_detail text NOT NULL,
+       snapshot text NOT NULL,
+       version integer NOT NULL,
+       payment_id text,
+       txid text,
+       settled boolean NOT NULL,
+       created_at timestamptz NOT NULL,
+       updated_at timestamptz NOT NULL,
+       lease_owner text,
+       lease_expires_at timestamptz
+     );
+     CREATE INDEX payouts_unsettled ON ${s}.payouts (created_at, key) WHERE NOT settled;
+     CREATE INDEX payouts_payment_id ON ${s}.payouts (payment_id);
+     CREATE INDEX payouts_state ON ${s}.payouts (state, key);
+     CREATE TABLE ${s}.journal (
+       seq bigserial PRIMARY KEY,
+       key text NOT NULL,
+       at timestamptz NOT NULL,
+       from_state text,
+       to_state text NOT NULL,
+       event text NOT NULL,
+       details text NOT NULL,
+       version integer NOT NULL,
+       owner text
+     );
+     CREATE INDEX journal_key ON ${s}.journal (key, seq);
+     CREATE TABLE ${s}.slots (scope text PRIMARY KEY, key text NOT NULL);`,
+  ];
+}
+
+/** Quotes an identifier for SQL. */
+export function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Applies the migrations not yet applied, under an advisory lock so that processes
+ * starting together do not race. Returns the versions it applied.
+ */
+export async function migrate(pool: PostgresPool, schema: string): Promise<number[]> {
+  const s = quote(schema);
+  return inTransaction(pool, async (client) => {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`pi-payments:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const applied: number[] = [];
+    for (const [index, sql] of migrations(schema).entries()) {
+      const version = index + 1;
+      if (done.has(version)) continue;
+      for (const statement of sql
+        .split(";")
+        .map((part) => part.trim())
+        .filter(Boolean))
+        await client.query(statement);
+      await client.query(`INSERT INTO ${s}.migrations (version) VALUES ($1)`, [version]);
+      applied.push(version);
+    }
+    return applied;
+  });
+}

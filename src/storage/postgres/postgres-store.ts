@@ -1,0 +1,366 @@
+import pg from "pg";
+import { ConflictError, StorageError } from "../../domain/errors.js";
+import type {
+  JournalEntry,
+  ListFilter,
+  PayoutStore,
+  PayoutWrite,
+  SaveOptions,
+  StoredPayout,
+} from "../types.js";
+import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
+import { migrate, quote } from "./migrations.js";
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** A pool to use (a `pg.Pool`, or anything with `query` and `connect`). Not ended by `close()`. */
+  pool?: PostgresPool;
+  /** A PostgreSQL URL, used when no pool is given. */
+  connectionString?: string;
+  /** The schema the tables live in; created if missing. @default "pi_payments" */
+  schema?: string;
+  /**
+   * The clock for leases, in ms. By default leases use the database's clock, which every
+   * process of a fleet shares; pass one only in tests.
+   */
+  now?: () => number;
+}
+
+interface Row {
+  key: string;
+  intent: string;
+  state: string;
+  state_detail: string;
+  snapshot: string;
+  version: number;
+  payment_id: string | null;
+  txid: string | null;
+  settled: boolean;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+interface JournalRow {
+  seq: string | number;
+  key: string;
+  at: Date | string;
+  from_state: string | null;
+  to_state: string;
+  event: string;
+  details: string;
+  version: number;
+  owner: string | null;
+}
+
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+function toPayout(row: Row): StoredPayout {
+  return {
+    key: row.key,
+    intent: JSON.parse(row.intent),
+    state: row.state as StoredPayout["state"],
+    stateDetail: row.state_detail,
+    snapshot: JSON.parse(row.snapshot),
+    version: Number(row.version),
+    paymentId: row.payment_id,
+    txid: row.txid,
+    settled: row.settled,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function toEntry(row: JournalRow): JournalEntry {
+  return {
+    seq: Number(row.seq),
+    key: row.key,
+    at: iso(row.at),
+    from: row.from_state,
+    to: row.to_state,
+    event: row.event,
+    details: JSON.parse(row.details),
+    version: Number(row.version),
+    owner: row.owner,
+  };
+}
+
+/**
+ * A store on PostgreSQL for a fleet of processes: leases give one runner per payout
+ * (claimed with `FOR UPDATE SKIP LOCKED`), saves are compare-and-set and fenced by the
+ * lease, and the slots table keeps one open Pi payment per scope across the fleet.
+ * Migrations run on first use (and with `pi-payments migrate`).
+ *
+ * @example
+ * const store = createPostgresStore({ connectionString: process.env.DATABASE_URL });
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PayoutStore {
+  if (!options.pool && !options.connectionString) {
+    throw new TypeError("createPostgresStore needs a `pool` or a `connectionString`.");
+  }
+  const schema = options.schema ?? "pi_payments";
+  const s = quote(schema);
+  let pool: PostgresPool | undefined = options.pool;
+  let owned: pg.Pool | undefined;
+  let ready: Promise<void> | undefined;
+
+  const open = async (): Promise<PostgresPool> => {
+    if (!pool) {
+      owned = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+      pool = owned as unknown as PostgresPool;
+    }
+    ready ??= migrate(pool, schema).then(
+      () => undefined,
+      (error: unknown) => {
+        ready = undefined;
+        throw new StorageError(
+          `Could not prepare the PostgreSQL store: ${(error as Error).message}`,
+          {
+            code: "STORAGE_UNAVAILABLE",
+            retryable: true,
+            cause: error,
+          },
+        );
+      },
+    );
+    await ready;
+    return pool;
+  };
+
+  // Lease time: the test clock if given, else the database's own.
+  const nowSql = (params: unknown[]): string => {
+    if (!options.now) return "now()";
+    params.push(new Date(options.now()));
+    return `$${params.length}::timestamptz`;
+  };
+
+  const getRow = async (db: Queryable, key: string, lock = false) =>
+    (
+      await db.query<Row>(`SELECT * FROM ${s}.payouts WHERE key = $1${lock ? " FOR UPDATE" : ""}`, [
+        key,
+      ])
+    ).rows[0];
+
+  const appendJournal = (
+    db: Queryable,
+    key: string,
+    version: number,
+    entry: Parameters<PayoutStore["save"]>[3],
+  ) =>
+    db.query(
+      `INSERT INTO ${s}.journal (key, at, from_state, to_state, event, details, version, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        key,
+        entry.at,
+        entry.from,
+        entry.to,
+        entry.event,
+        JSON.stringify(entry.details),
+        version,
+        entry.owner,
+      ],
+    );
+
+  return {
+    name: "postgres",
+
+    async create({ key, intent, write }, entry) {
+      return inTransaction(await open(), async (db) => {
+        const inserted = await db.query<Row>(
+          `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $9)
+           ON CONFLICT (key) DO NOTHING RETURNING *`,
+          [
+            key,
+            JSON.stringify(intent),
+            write.state,
+            write.stateDetail,
+            JSON.stringify(write.snapshot),
+            write.paymentId,
+            write.txid,
+            write.settled,
+            write.at,
+          ],
+        );
+        const row = inserted.rows[0];
+        if (!row) return { created: false, payout: toPayout((await getRow(db, key))!) };
+        await appendJournal(db, key, 1, entry);
+        return { created: true, payout: toPayout(row) };
+      });
+    },
+
+    async save(key, expectedVersion, write: PayoutWrite, entry, saveOptions: SaveOptions = {}) {
+      return inTransaction(await open(), async (db) => {
+        const params: unknown[] = [
+          write.state,
+          write.stateDetail,
+          JSON.stringify(write.snapshot),
+          write.paymentId,
+          write.txid,
+          write.settled,
+          write.at,
+          key,
+          expectedVersion,
+        ];
+        let fence = "";
+        if (saveOptions.owner !== undefined) {
+          params.push(saveOptions.owner);
+          fence = ` AND lease_owner = $${params.length} AND lease_expires_at > ${nowSql(params)}`;
+        }
+        const updated = await db.query<Row>(
+          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, updated_at = $7, version = version + 1
+           WHERE key = $8 AND version = $9${fence} RETURNING *`,
+          params,
+        );
+        const row = updated.rows[0];
+        if (!row) {
+          const current = await getRow(db, key);
+          throw new ConflictError(
+            current && Number(current.version) === expectedVersion
+              ? `The lease on payout ${key} was lost; another runner may drive it now.`
+              : `Payout ${key} changed since version ${expectedVersion}; reload it.`,
+            { key, expectedVersion, actualVersion: current ? Number(current.version) : undefined },
+          );
+        }
+        await appendJournal(db, key, expectedVersion + 1, entry);
+        if (saveOptions.releaseSlot !== undefined) {
+          await db.query(`DELETE FROM ${s}.slots WHERE scope = $1 AND key = $2`, [
+            saveOptions.releaseSlot,
+            key,
+          ]);
+        }
+        return toPayout(row);
+      });
+    },
+
+    async get(key) {
+      const row = await getRow(await open(), key);
+      return row ? toPayout(row) : undefined;
+    },
+
+    async findByPaymentId(paymentId) {
+      const { rows } = await (await open()).query<Row>(
+        `SELECT * FROM ${s}.payouts WHERE payment_id = $1 LIMIT 1`,
+        [paymentId],
+      );
+      return rows[0] ? toPayout(rows[0]) : undefined;
+    },
+
+    async list(filter: ListFilter = {}) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.state !== undefined) {
+        params.push(([] as string[]).concat(filter.state));
+        where.push(`state = ANY($${params.length}::text[])`);
+      }
+      if (filter.settled !== undefined) {
+        params.push(filter.settled);
+        where.push(`settled = $${params.length}`);
+      }
+      if (filter.afterKey !== undefined) {
+        params.push(filter.afterKey);
+        where.push(`key > $${params.length}`);
+      }
+      params.push(filter.limit ?? 100);
+      const { rows } = await (await open()).query<Row>(
+        `SELECT * FROM ${s}.payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key COLLATE "C" LIMIT $${params.length}`,
+        params,
+      );
+      return rows.map(toPayout);
+    },
+
+    async journal(key) {
+      const { rows } = await (await open()).query<JournalRow>(
+        `SELECT * FROM ${s}.journal WHERE key = $1 ORDER BY seq`,
+        [key],
+      );
+      return rows.map(toEntry);
+    },
+
+    async claim(key, owner, ttlMs) {
+      const params: unknown[] = [owner, key];
+      const now = nowSql(params);
+      params.push(ttlMs);
+      const result = await (await open()).query(
+        `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000)
+         WHERE key = $2 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at <= ${now})`,
+        params,
+      );
+      return result.rowCount === 1;
+    },
+
+    async claimNext(owner, ttlMs, exclude = []) {
+      const params: unknown[] = [owner];
+      const now = nowSql(params);
+      params.push(ttlMs);
+      const ttl = `$${params.length}`;
+      params.push([...exclude]);
+      const { rows } = await (await open()).query<Row>(
+        `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${now} + make_interval(secs => ${ttl}::double precision / 1000)
+         WHERE key = (
+           SELECT key FROM ${s}.payouts
+           WHERE NOT settled AND (lease_owner IS NULL OR lease_expires_at <= ${now}) AND NOT (key = ANY($${params.length}::text[]))
+           ORDER BY created_at, key
+           LIMIT 1
+           FOR UPDATE SKIP LOCKED
+         )
+         RETURNING *`,
+        params,
+      );
+      return rows[0] ? toPayout(rows[0]) : undefined;
+    },
+
+    async renew(key, owner, ttlMs) {
+      const params: unknown[] = [owner, key];
+      const now = nowSql(params);
+      params.push(ttlMs);
+      const result = await (await open()).query(
+        `UPDATE ${s}.payouts SET lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000)
+         WHERE key = $2 AND lease_owner = $1 AND lease_expires_at > ${now}`,
+        params,
+      );
+      return result.rowCount === 1;
+    },
+
+    async release(key, owner) {
+      await (await open()).query(
+        `UPDATE ${s}.payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE key = $1 AND lease_owner = $2`,
+        [key, owner],
+      );
+    },
+
+    async acquireSlot(scope, key) {
+      // One statement: insert, or keep the holder and return it. Atomic without a transaction.
+      const { rows } = await (await open()).query<{ key: string }>(
+        `INSERT INTO ${s}.slots (scope, key) VALUES ($1, $2)
+         ON CONFLICT (scope) DO UPDATE SET key = ${s}.slots.key
+         RETURNING key`,
+        [scope, key],
+      );
+      return rows[0]?.key === key;
+    },
+
+    async releaseSlot(scope, key) {
+      await (await open()).query(`DELETE FROM ${s}.slots WHERE scope = $1 AND key = $2`, [
+        scope,
+        key,
+      ]);
+    },
+
+    async slotHolder(scope) {
+      const { rows } = await (await open()).query<{ key: string }>(
+        `SELECT key FROM ${s}.slots WHERE scope = $1`,
+        [scope],
+      );
+      return rows[0]?.key;
+    },
+
+    async close() {
+      if (owned) await owned.end();
+      owned = undefined;
+      if (!options.pool) pool = undefined;
+      ready = undefined;
+    },
+  };
+}
+
+export { migrate } from "./migrations.js";

@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, test } from "vitest";
+import { openStore } from "../../src/cli/config.js";
+import { createPayouts } from "../../src/index.js";
+import { cliPath } from "../helpers/cli.js";
+import { realPostgresUrl } from "../helpers/postgres.js";
+import { testSandbox } from "../helpers/sandbox.js";
+
+const dir = mkdtempSync(join(tmpdir(), "pi-payments-fleet-"));
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const PAYOUTS = Number(process.env.PI_PAYMENTS_FLEET_PAYOUTS ?? 500);
+
+/**
+ * A fleet of `pi-payments worker` processes drains one queue on one store (the machine's
+ * PostgreSQL in CI, a SQLite file on a laptop without one). One is killed with SIGKILL
+ * mid-run and a new one started.
+ */
+test(`a fleet of 4 workers pays ${PAYOUTS} payouts once each, through a SIGKILL`, async () => {
+  const sandbox = await testSandbox({ users: 25, ledgerIntervalMs: 5, requestLogLimit: 0 });
+  const location = realPostgresUrl ?? join(dir, "fleet.db");
+  const schema = `fleet_${randomBytes(4).toString("hex")}`;
+  const store = openStore(location, schema);
+  const env = {
+    ...process.env,
+    PI_API_KEY: sandbox.apiKey,
+    PI_WALLET_SEED: sandbox.walletSeed,
+    PI_NETWORK: sandbox.network,
+    PI_API_URL: sandbox.apiUrl,
+    PI_HORIZON_URL: sandbox.horizonUrl,
+    PI_PAYMENTS_DB: location,
+    PI_PAYMENTS_SCHEMA: schema,
+  };
+  const queue = createPayouts({
+    apiKey: sandbox.apiKey,
+    walletSeed: sandbox.walletSeed,
+    network: sandbox.network,
+    apiUrl: sandbox.apiUrl,
+    horizonUrl: sandbox.horizonUrl,
+    store,
+  });
+  for (let i = 0; i < PAYOUTS; i++) {
+    await queue.enqueue({
+      key: `fleet-${String(i).padStart(4, "0")}`,
+      uid: `user-${(i % 25) + 1}`,
+      amount: `1.${String(i % 100).padStart(2, "0")}`,
+      memo: `fleet payout ${i}`,
+    });
+  }
+
+  const exits = new Map<ChildProcess, Promise<number | null>>();
+  const startWorker = () => {
+    const child = spawn(
+      process.execPath,
+      [
+        cliPath,
+        "worker",
+        "--concurrency",
+        "4",
+        "--poll-ms",
+        "5",
+        "--lease-ms",
+        "1000",
+        "--time-bound",
+        "60",
+      ],
+      { env, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    children.add(child);
+    exits.set(child, new Promise((resolve) => child.on("exit", (code) => resolve(code))));
+    return child;
+  };
+  const started = performance.now();
+  const workers = [startWorker(), startWorker(), startWorker(), startWorker()];
+
+  const settled = async () => (await store.list({ settled: true, limit: PAYOUTS + 1 })).length;
+  const deadline = Date.now() + 240_000;
+  let killed = false;
+  let victimPid: number | undefined;
+  for (let done = await settled(); done < PAYOUTS; done = await settled()) {
+    if (Date.now() > deadline)
+      throw new Error(`only ${done} of ${PAYOUTS} payouts settled in time`);
+    if (!killed && done >= PAYOUTS * 0.3) {
+      // Kill the worker driving the payout that holds the wallet's slot, mid-flight.
+      const holder = await store.slotHolder(`app:${sandbox.walletAddress}`);
+      const owner = holder ? (await store.journal(holder)).at(-1)?.owner : undefined;
+      const victim = workers.find((w) => owner?.split(":")[1] === String(w.pid));
+      if (victim && (await store.get(holder!))?.settled === false) {
+        killed = true;
+        victimPid = victim.pid;
+        victim.kill("SIGKILL");
+        workers.push(startWorker());
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+
+  // A graceful stop: every live worker exits 0 on SIGTERM.
+  const live = workers.filter((w) => w.pid !== victimPid);
+  for (const worker of live) worker.kill("SIGTERM");
+  expect(await Promise.all(live.map((w) => exits.get(w)))).toEqual(live.map(() => 0));
+
+  const payouts = await store.list({ limit: PAYOUTS + 1 });
+  const lost = payouts.filter((p) => p.state !== "completed");
+  const keyOf = new Map(
+    sandbox.payments().map((p) => [p.identifier, String(p.metadata?.pi_payments_key)]),
+  );
+  const perKey = new Map<string, number>();
+  for (const paid of sandbox.ledgerPayments()) {
+    const key = keyOf.get(paid.memo ?? "") ?? "?";
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
+  }
+  const doublePays = [...perKey.values()].filter((n) => n > 1).length;
+
+  let takeovers = 0;
+  let interleaved = 0;
+  const openIntervals: Array<[number, number]> = [];
+  for (const payout of payouts) {
+    const journal = await store.journal(payout.key);
+    // The first line is the enqueuing process's; the workers' lines follow.
+    const owners = journal
+      .slice(1)
+      .map((j) => j.owner)
+      .filter((o): o is string => o !== null);
+    const runs = owners.filter((owner, i) => i === 0 || owner !== owners[i - 1]);
+    if (new Set(runs).size > 1) takeovers += 1;
+    if (runs.length !== new Set(runs).size) interleaved += 1;
+    const opened = journal.find((j) => j.to === "created.creating");
+    const closed = journal.find((j) => j.to === "completed");
+    if (opened && closed) openIntervals.push([Date.parse(opened.at), Date.parse(closed.at)]);
+  }
+  openIntervals.sort((a, b) => a[0] - b[0]);
+  const overlapping = openIntervals.filter(
+    (interval, i) => i > 0 && interval[0] < openIntervals[i - 1]![1],
+  ).length;
+
+  console.log(
+    `fleet (${realPostgresUrl ? "PostgreSQL" : "SQLite"}): payouts ${PAYOUTS}, elapsed ${elapsed.toFixed(1)} s, double pays ${doublePays}, lost ${lost.length}, takeovers ${takeovers}, driven by two workers at once ${interleaved}, overlapping open payments ${overlapping}`,
+  );
+  expect(lost).toEqual([]);
+  expect(doublePays).toBe(0);
+  expect(sandbox.ledgerPayments()).toHaveLength(PAYOUTS);
+  expect(interleaved).toBe(0);
+  expect(overlapping).toBe(0);
+  expect(takeovers).toBeGreaterThan(0);
+
+  await queue.close();
+  await store.close();
+  if (realPostgresUrl) {
+    const pg = await import("pg");
+    const pool = new pg.default.Pool({ connectionString: realPostgresUrl });
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pool.end();
+  }
+}, 300_000);
