@@ -1,8 +1,15 @@
 import { Command, CommanderError } from "commander";
 import { isPiPaymentsError } from "../domain/errors.js";
+import { cancelAndRetryCommands } from "./commands/cancel.js";
 import { demoCommand } from "./commands/demo.js";
+import { journalCommand } from "./commands/journal.js";
+import { listCommand } from "./commands/list.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { payCommand } from "./commands/pay.js";
+import { recoverCommand } from "./commands/recover.js";
+import { resumeCommand } from "./commands/resume.js";
 import { sandboxCommand } from "./commands/sandbox.js";
+import { statusCommand } from "./commands/status.js";
 import { workerCommand } from "./commands/worker.js";
 import { type CliIo, processIo } from "./io.js";
 
@@ -18,6 +25,13 @@ export function createProgram(
     .exitOverride();
   demoCommand(program, io);
   sandboxCommand(program, io);
+  payCommand(program, io, env);
+  statusCommand(program, io, env);
+  listCommand(program, io, env);
+  journalCommand(program, io, env);
+  resumeCommand(program, io, env);
+  recoverCommand(program, io, env);
+  cancelAndRetryCommands(program, io, env);
   workerCommand(program, io, env);
   migrateCommand(program, io, env);
   return program;

@@ -1,6 +1,7 @@
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
 import type { Payout } from "../runtime/payout-view.js";
+import type { JournalEntry } from "../storage/types.js";
 import type { CliIo } from "./io.js";
 
 /** A progress bar on a terminal; a line per tenth elsewhere (CI logs stay short); nothing for --json. */
@@ -48,6 +49,58 @@ export function payoutTable(payouts: Payout[]): string {
       payout.paymentId ?? "",
       payout.txid ? `${payout.txid.slice(0, 16)}…` : "",
       payout.state === "failed" ? `failed: ${payout.failure?.code ?? "?"}` : payout.state,
+    ]);
+  }
+  return table.toString();
+}
+
+/** One payout, field by field. */
+export function payoutDetails(payout: Payout): string {
+  const table = new Table({ style: { head: [], border: [] } });
+  const rows: Array<[string, string]> = [
+    ["key", payout.key],
+    ["state", payout.stateDetail],
+    ["uid", payout.uid],
+    ["amount", `${payout.amount} Pi`],
+    ["memo", payout.memo],
+    ["payment id", payout.paymentId ?? "—"],
+    ["txid", payout.txid ?? "—"],
+    ["ledger", payout.ledger === null ? "—" : String(payout.ledger)],
+    ["recipient", payout.toAddress ?? "—"],
+    ["created", payout.createdAt],
+    ["updated", payout.updatedAt],
+  ];
+  if (payout.failure) {
+    rows.push(["failure", `${payout.failure.code}: ${payout.failure.message}`]);
+    rows.push([
+      "resumes from",
+      `${payout.failure.resumeFrom} (retry), Pi payment ${payout.failure.paymentOpen ? "open" : "closed"}`,
+    ]);
+  }
+  if (payout.cancelRequested) rows.push(["cancel", "requested; waits for a safe point"]);
+  for (const dead of payout.deadTransactions)
+    rows.push(["dead envelope", `${dead.txid} (${dead.reason})`]);
+  for (const [field, value] of rows) table.push({ [field]: value });
+  return table.toString();
+}
+
+/** A payout's journal as a table. */
+export function journalTable(entries: JournalEntry[]): string {
+  const table = new Table({
+    head: ["at", "from → to", "event", "details", "by"],
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [26, 48, 28, 40, 20],
+  });
+  for (const entry of entries) {
+    table.push([
+      entry.at,
+      `${entry.from ?? "·"} → ${entry.to}`,
+      entry.event,
+      Object.entries(entry.details)
+        .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+        .join(" "),
+      entry.owner ?? "",
     ]);
   }
   return table.toString();

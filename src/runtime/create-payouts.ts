@@ -19,12 +19,14 @@ import {
   describeState,
   type PayoutSnapshot,
   persistPayout,
+  restorePayout,
   startPayout,
 } from "../machines/step.js";
 import type { PayoutCommand, PayoutIntent, PayoutState } from "../machines/types.js";
 import { createSqliteStore } from "../storage/sqlite-store.js";
 import type { JournalEntry, PayoutStore, StoredPayout } from "../storage/types.js";
 import { type Activities, createActivities } from "./activities.js";
+import { createPayoutInspection, type InspectOption } from "./inspection.js";
 import { type Payout, toPayout } from "./payout-view.js";
 import { PayoutRunner, type PayoutTransition, type Probe } from "./runner.js";
 import { createScrubber } from "./scrub.js";
@@ -78,6 +80,12 @@ export interface PayoutsOptions {
   probe?: Probe;
   /** The clock, in ms. @default Date.now */
   now?: () => number;
+  /**
+   * Shows every payout's machine in the Stately inspector: `true` for a local inspector
+   * server at ws://localhost:8080 (`pi-payments … --inspect` starts one), `{ url }`, or an
+   * inspector object. Secrets never reach it. @default false
+   */
+  inspect?: InspectOption;
 }
 
 /** What `recover()` found and did. */
@@ -218,6 +226,9 @@ const optionsSchema = z.strictObject({
   activities: z.record(z.string(), z.unknown()).optional(),
   probe: z.custom<Probe>((v) => typeof v === "function").optional(),
   now: z.custom<() => number>((v) => typeof v === "function").optional(),
+  inspect: z
+    .custom<InspectOption>((v) => typeof v === "boolean" || (typeof v === "object" && v !== null))
+    .optional(),
 });
 
 /**
@@ -277,13 +288,22 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       ? `app:${chain.walletAddress}`
       : `user:${chain.walletAddress}:${uid}`;
 
-  const emit = (transition: PayoutTransition, _snapshot: PayoutSnapshot) => {
+  const inspection = settings.inspect
+    ? createPayoutInspection(settings.inspect, machine, scrub)
+    : undefined;
+  // Keep the runtime alive if the inspector cannot start; it only watches.
+  inspection?.catch(() => undefined);
+
+  const emit = (transition: PayoutTransition, snapshot: PayoutSnapshot) => {
+    if (inspection) {
+      void inspection.then(
+        (i) => i.transition(transition.key, transition.event, transition.details, snapshot),
+        () => undefined,
+      );
+    }
     if (listeners.size === 0) return;
-    const event: PayoutEvent = {
-      type: "transition",
-      ...transition,
-      payout: toPayout(transition.payout),
-    };
+    const { details: _details, ...step } = transition;
+    const event: PayoutEvent = { type: "transition", ...step, payout: toPayout(transition.payout) };
     for (const listener of listeners) {
       try {
         listener(event);
@@ -627,20 +647,26 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       await Promise.allSettled(running.map((runner) => runner.done));
       await platform.close();
       await chain.close();
+      await inspection?.then(
+        (i) => i.stop(),
+        () => undefined,
+      );
     },
   };
 
   function emitCreated(payout: StoredPayout) {
+    const event = payout.snapshot.context.createAttempts > 0 ? "ADOPT" : "PAY";
     emit(
       {
         key: payout.key,
         from: "",
         to: payout.stateDetail,
-        event: "PAY",
+        event,
+        details: {},
         at: payout.createdAt,
         payout,
       },
-      undefined as unknown as PayoutSnapshot,
+      restorePayout(payout.snapshot, machine),
     );
   }
 }

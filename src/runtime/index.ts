@@ -14,5 +14,6 @@ export {
   type WorkerOptions,
 } from "./create-payouts.js";
 export { createWorker } from "./create-worker.js";
+export type { InspectOption, InspectorLike } from "./inspection.js";
 export { type Payout, toPayout } from "./payout-view.js";
 export type { Probe, ProbePoint } from "./runner.js";

@@ -31,6 +31,8 @@ export interface PayoutTransition {
   from: string;
   to: string;
   event: string;
+  /** The journal line's facts about the step. */
+  details: Record<string, unknown>;
   at: string;
   payout: StoredPayout;
 }
@@ -329,7 +331,15 @@ export class PayoutRunner {
     this.snapshot = next;
     if (releaseSlot !== undefined) this.deps.slots.notify(releaseSlot);
     this.deps.onTransition(
-      { key: this.key, from, to: detail, event, at: iso, payout: this.record },
+      {
+        key: this.key,
+        from,
+        to: detail,
+        event,
+        details: scrub(details),
+        at: iso,
+        payout: this.record,
+      },
       next,
     );
     await this.probe({ point: "save:end", key: this.key, state: detail, event });

@@ -3,11 +3,13 @@ import { createPayouts } from "../../runtime/create-payouts.js";
 import type { Payout } from "../../runtime/payout-view.js";
 import { startSandbox } from "../../sandbox/index.js";
 import { createSqliteStore } from "../../storage/sqlite-store.js";
+import { startInspector } from "../inspect.js";
 import type { CliIo } from "../io.js";
 import { parseIntOption } from "../options.js";
 import { createProgress, payoutTable } from "../output.js";
 
 interface DemoFlags {
+  inspect?: boolean;
   count: number;
   db: string;
   ledgerInterval: number;
@@ -47,6 +49,10 @@ export function demoCommand(program: Command, io: CliIo): void {
         .default("app"),
     )
     .option("--json", "print the result as JSON")
+    .option(
+      "--inspect",
+      "watch every payout's machine in the Stately inspector (open the printed address)",
+    )
     .action(async (flags: DemoFlags) => {
       if (flags.count < 1) throw new Error("--count must be at least 1.");
       const sandbox = await startSandbox({
@@ -56,7 +62,9 @@ export function demoCommand(program: Command, io: CliIo): void {
         incompleteLimit: flags.incompleteLimit,
       });
       const store = createSqliteStore({ path: flags.db });
+      const inspector = await startInspector(io, flags.inspect);
       const payouts = createPayouts({
+        ...inspector.options,
         apiKey: sandbox.apiKey,
         walletSeed: sandbox.walletSeed,
         network: sandbox.network,
@@ -99,11 +107,13 @@ export function demoCommand(program: Command, io: CliIo): void {
           );
         }
         if (check.doublePays > 0 || check.completed !== check.payouts) process.exitCode = 1;
+        await inspector.keepOpen();
       } finally {
         progress.stop();
         await payouts.close();
         await store.close();
         await sandbox.close();
+        inspector.stop();
       }
     });
 }

@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
+import type { CliIo } from "../io.js";
+import { payoutDetails } from "../output.js";
+import { exitCodeFor } from "./pay.js";
+
+/** `pi-payments cancel <key>` and `pi-payments retry <key>`: a person's two answers to a payout. */
+export function cancelAndRetryCommands(program: Command, io: CliIo, env: NodeJS.ProcessEnv): void {
+  for (const [name, description] of [
+    ["cancel", "cancel a payout as soon as it is safe (never once the user is paid)"],
+    ["retry", "take a failed payout up again from where it stopped"],
+  ] as const) {
+    withRuntimeOptions(program.command(name).description(description))
+      .argument("<key>", "the payout's key")
+      .option("--json", "print the payout as JSON")
+      .action(async (key: string, flags: RuntimeFlags & { json?: boolean }) => {
+        const { payouts, store } = runtimeFrom(flags, env);
+        try {
+          const payout = name === "cancel" ? await payouts.cancel(key) : await payouts.retry(key);
+          io.out(flags.json ? JSON.stringify(payout) : payoutDetails(payout));
+          process.exitCode = exitCodeFor(payout.state);
+        } finally {
+          await payouts.close();
+          await store.close();
+        }
+      });
+  }
+}

@@ -1,0 +1,54 @@
+import { type Command, Option } from "commander";
+import { PAYOUT_STATES, type PayoutState } from "../../machines/types.js";
+import { toPayout } from "../../runtime/payout-view.js";
+import {
+  openStore,
+  type RuntimeFlags,
+  schemaOf,
+  storeLocation,
+  withStoreOptions,
+} from "../config.js";
+import type { CliIo } from "../io.js";
+import { parseIntOption } from "../options.js";
+import { payoutTable } from "../output.js";
+
+/** `pi-payments list`: payouts in key order, optionally of one state. */
+export function listCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv): void {
+  withStoreOptions(
+    program.command("list").description("list payouts, e.g. the failed ones a person must look at"),
+  )
+    .addOption(
+      new Option("--state <state>", "only payouts in this main state").choices([...PAYOUT_STATES]),
+    )
+    .option("--unfinished", "only payouts not yet resting")
+    .option("--limit <n>", "at most this many", parseIntOption("limit"), 100)
+    .option("--after <key>", "start after this key (paging)")
+    .option("--json", "print as JSON")
+    .action(
+      async (
+        flags: RuntimeFlags & {
+          state?: PayoutState;
+          unfinished?: boolean;
+          limit: number;
+          after?: string;
+          json?: boolean;
+        },
+      ) => {
+        const store = openStore(storeLocation(flags, env), schemaOf(flags, env));
+        try {
+          const payouts = (
+            await store.list({
+              limit: flags.limit,
+              ...(flags.state ? { state: flags.state } : {}),
+              ...(flags.unfinished ? { settled: false } : {}),
+              ...(flags.after ? { afterKey: flags.after } : {}),
+            })
+          ).map(toPayout);
+          if (flags.json) io.out(JSON.stringify(payouts));
+          else io.out(payouts.length === 0 ? "No payouts." : payoutTable(payouts));
+        } finally {
+          await store.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,43 @@
+import type { Command } from "commander";
+import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
+import { startInspector } from "../inspect.js";
+import type { CliIo } from "../io.js";
+import { createProgress, payoutTable } from "../output.js";
+
+/** `pi-payments resume`: drives every unfinished payout on from its snapshot, until each rests. */
+export function resumeCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv): void {
+  withRuntimeOptions(
+    program
+      .command("resume")
+      .description("drive every unfinished payout on from its stored state, until each rests"),
+  )
+    .option("--json", "print the payouts as JSON")
+    .action(async (flags: RuntimeFlags & { json?: boolean }) => {
+      const inspector = await startInspector(io, flags.inspect);
+      const { payouts, store } = runtimeFrom(flags, env, inspector.options);
+      try {
+        const unfinished = await store.list({ settled: false, limit: 1_000_000 });
+        const progress = createProgress(
+          io,
+          Math.max(unfinished.length, 1),
+          "resuming",
+          Boolean(flags.json),
+        );
+        payouts.subscribe((event) => {
+          if (event.payout.settled) progress.increment(event.payout.state);
+        });
+        const results = await payouts.resume();
+        progress.stop();
+        if (flags.json) io.out(JSON.stringify(results));
+        else
+          io.out(
+            results.length === 0 ? "Nothing to resume: every payout rests." : payoutTable(results),
+          );
+        await inspector.keepOpen();
+      } finally {
+        await payouts.close();
+        await store.close();
+        inspector.stop();
+      }
+    });
+}

@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { NotFoundError } from "../../domain/errors.js";
+import { toPayout } from "../../runtime/payout-view.js";
+import {
+  openStore,
+  type RuntimeFlags,
+  schemaOf,
+  storeLocation,
+  withStoreOptions,
+} from "../config.js";
+import type { CliIo } from "../io.js";
+import { payoutDetails } from "../output.js";
+
+/** `pi-payments status <key|paymentId>`: one payout, from the store alone (no credentials needed). */
+export function statusCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv): void {
+  withStoreOptions(
+    program.command("status").description("show one payout, by its key or its Pi payment id"),
+  )
+    .argument("<key|paymentId>", "the payout's key, or Pi's payment identifier")
+    .option("--json", "print as JSON")
+    .action(async (id: string, flags: RuntimeFlags & { json?: boolean }) => {
+      const store = openStore(storeLocation(flags, env), schemaOf(flags, env));
+      try {
+        const stored = (await store.get(id)) ?? (await store.findByPaymentId(id));
+        if (!stored)
+          throw new NotFoundError(`No payout with key or payment id "${id}" in this store.`);
+        const payout = toPayout(stored);
+        io.out(flags.json ? JSON.stringify(payout) : payoutDetails(payout));
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  exports: Record<string, { types: string; import: string } | string>;
+};
+
+describe("the package's exports", () => {
+  test.each(Object.keys(pkg.exports).filter((k) => k !== "./package.json"))(
+    "%s resolves in the build, types first",
+    async (subpath) => {
+      const entry = pkg.exports[subpath] as { types: string; import: string };
+      expect(Object.keys(entry)[0]).toBe("types");
+      const specifier = subpath === "." ? "pi-payments" : `pi-payments/${subpath.slice(2)}`;
+      const module = await import(specifier);
+      expect(Object.keys(module).length).toBeGreaterThan(0);
+    },
+  );
+
+  test("each store has its own subpath", async () => {
+    expect(typeof (await import("pi-payments/memory")).createMemoryStore).toBe("function");
+    expect(typeof (await import("pi-payments/sqlite")).createSqliteStore).toBe("function");
+    expect(typeof (await import("pi-payments/postgres")).createPostgresStore).toBe("function");
+    expect(typeof (await import("pi-payments/sandbox")).startSandbox).toBe("function");
+  });
+});
