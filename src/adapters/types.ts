@@ -13,15 +13,21 @@ import type { NetworkName, PaymentDTO, UserDTO } from "../domain/payment-dto.js"
  */
 export interface PiPlatform {
   readonly name: string;
+  /** Creates an A2U payment (never retried: look it up after an unknown outcome). */
   createPayment(args: ValidPaymentArgs): Promise<PaymentDTO>;
+  /** The payment as Pi has it now. */
   getPayment(paymentId: string): Promise<PaymentDTO>;
   /** U2A only: A2U payments are approved when created. */
   approvePayment(paymentId: string): Promise<PaymentDTO>;
+  /** Completes a payment with its txid; a replay that finds it completed with that txid succeeds. */
   completePayment(paymentId: string, txid: string): Promise<PaymentDTO>;
+  /** Cancels a payment that has no transaction; a replay that finds it cancelled succeeds. */
   cancelPayment(paymentId: string): Promise<PaymentDTO>;
+  /** The app's incomplete A2U payments. */
   incompleteServerPayments(): Promise<PaymentDTO[]>;
   /** The user behind a Pi Browser access token. */
   me(accessToken: string): Promise<UserDTO>;
+  /** Releases what the adapter holds. */
   close(): Promise<void>;
 }
 
@@ -91,6 +97,7 @@ export interface PiChain {
   submit(transaction: SignedTransaction): Promise<SubmitOutcome>;
   /** Tells whether a signed envelope landed, can still land, or never will. */
   fate(transaction: SignedTransaction): Promise<EnvelopeFate>;
+  /** A transaction by hash, or undefined if no ledger holds it. */
   getTransaction(txid: string): Promise<ChainTransaction | undefined>;
   /** The app wallet's latest transaction whose memo is this payment id, if any among the recent ones. */
   findPaymentTransaction(
@@ -101,5 +108,6 @@ export interface PiChain {
   latestLedger(): Promise<{ sequence: number; closedAt: number }>;
   /** The app wallet's native balance as Horizon prints it ("12.5000000") and its sequence number. */
   account(): Promise<{ balance: string; sequence: string }>;
+  /** Releases what the adapter holds. */
   close(): Promise<void>;
 }

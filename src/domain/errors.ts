@@ -41,6 +41,8 @@ export class PiPaymentsError extends Error {
     this.details = options.details;
   }
 
+  /** Plain, secret-free data, as stored in snapshots and the journal. */
+
   toJSON(): SerializedError {
     const json: SerializedError = {
       name: this.name,

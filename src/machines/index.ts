@@ -1,4 +1,4 @@
-export { chainFailureCode, failureMessages, isTransient } from "./classify.js";
+export { chainFailureCode, failureMessage, failureReasons, isTransient } from "./classify.js";
 export { type PayoutMachine, payoutMachine } from "./payout-machine.js";
 export {
   describeState,

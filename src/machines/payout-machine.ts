@@ -4,7 +4,7 @@ import type { ResultCodes } from "../domain/errors.js";
 import {
   chainFailureCode,
   FOREIGN_ONGOING_PAYMENT,
-  failureMessages,
+  failureMessage,
   isTransient,
   needsFateCheck,
 } from "./classify.js";
@@ -68,7 +68,7 @@ function failure(
 ): PayoutFailure {
   return {
     code,
-    message: failureMessages[code] ?? error?.message ?? code,
+    message: failureMessage(code) ?? error?.message ?? code,
     at,
     resumeFrom,
     paymentOpen,

@@ -34,22 +34,35 @@ export interface ActivityContext {
 
 /** The payout machine's effects, by the names it invokes them with. */
 export interface Activities {
+  /** Waits for the payout's one-incomplete-payment slot. */
   acquireSlot(input: SlotInput, context: ActivityContext): Promise<object>;
+  /** Creates the Pi payment, or finds the one an earlier attempt made. */
   createPiPayment(input: CreateInput, context: ActivityContext): Promise<CreateOutput>;
+  /** Builds and signs the transaction (re-reading the payment and the chain first when asked). */
   buildTransaction(input: BuildInput, context: ActivityContext): Promise<BuildOutput>;
+  /** Sends the stored envelope once and classifies the answer. */
   submitTransaction(input: SubmitInput, context: ActivityContext): Promise<SubmitOutput>;
+  /** Tells whether the envelope landed, may still land, or never will. */
   checkFate(input: FateInput, context: ActivityContext): Promise<FateOutput>;
+  /** Completes the payment on Pi. */
   completePiPayment(input: CompleteInput, context: ActivityContext): Promise<PaymentOutput>;
+  /** Cancels the payment on Pi. */
   cancelPiPayment(input: CancelInput, context: ActivityContext): Promise<PaymentOutput>;
+  /** Waits until the durable deadline. */
   wait(input: WaitInput, context: ActivityContext): Promise<object>;
 }
 
 /** What the effects are made of. */
 export interface ActivityDeps {
+  /** Pi's Platform API. */
   platform: PiPlatform;
+  /** The Pi blockchain, for the app wallet. */
   chain: PiChain;
+  /** Where payouts live (to recognise a blocker that is one of ours). */
   store: PayoutStore;
+  /** The slot queue of this process. */
   slots: SlotGate;
+  /** The runtime's clock, in ms. */
   now: () => number;
 }
 

@@ -150,14 +150,18 @@ export interface Payouts {
   pay(args: PayoutArgs, options?: { signal?: AbortSignal }): Promise<Payout>;
   /** Stores a payout without driving it (a worker will); resolves with it at once. */
   enqueue(args: PayoutArgs): Promise<Payout>;
+  /** The payout with this key, if any. */
   get(key: string): Promise<Payout | undefined>;
+  /** The payout that holds this Pi payment id, if any. */
   getByPaymentId(paymentId: string): Promise<Payout | undefined>;
+  /** Payouts in key order, optionally by state or settledness. */
   list(filter?: {
     state?: PayoutState | PayoutState[];
     settled?: boolean;
     limit?: number;
     afterKey?: string;
   }): Promise<Payout[]>;
+  /** Every saved step of a payout, oldest first. */
   journal(key: string): Promise<JournalEntry[]>;
   /**
    * Cancels a payout as soon as it is safe and resolves with it settled: at once before

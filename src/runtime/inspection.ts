@@ -6,12 +6,15 @@ import type { Scrubber } from "./scrub.js";
 export interface InspectorLike {
   /** `actor` carries the machine's config, from which @statelyai/inspect sends its definition. */
   actor(actor: string | { sessionId: string; logic: { config: unknown } }, snapshot?: object): void;
+  /** An event the payout received. */
   event(
     actor: string,
     event: { type: string; [key: string]: unknown },
     info?: { source?: string },
   ): void;
+  /** The payout's snapshot after it. */
   snapshot(actor: string, snapshot: object, info?: { event?: { type: string } }): void;
+  /** Disconnects. */
   stop?(): void;
 }
 

@@ -81,6 +81,7 @@ export class SandboxPlatform {
     return payment;
   }
 
+  /** `POST /v2/payments`: creates an A2U payment, or refuses as Pi does. */
   createA2U(body: unknown, now: number): PaymentDTO {
     const args = isPlainObject(body) && isPlainObject(body.payment) ? body.payment : undefined;
     if (!args)
@@ -227,6 +228,7 @@ export class SandboxPlatform {
     );
   }
 
+  /** `POST /v2/payments/{id}/approve`. */
   approve(id: string): PaymentDTO {
     const payment = this.find(id);
     if (payment.status.cancelled || payment.status.user_cancelled) {
@@ -239,6 +241,7 @@ export class SandboxPlatform {
     return payment;
   }
 
+  /** `POST /v2/payments/{id}/complete`: verifies the transaction on the ledger, links it, completes. */
   complete(id: string, body: unknown): PaymentDTO {
     const payment = this.find(id);
     const txid = isPlainObject(body) ? body.txid : undefined;
@@ -296,6 +299,7 @@ export class SandboxPlatform {
     return payment;
   }
 
+  /** `POST /v2/payments/{id}/cancel`: refused once a transaction is linked. */
   cancel(id: string): PaymentDTO {
     const payment = this.find(id);
     if (payment.status.developer_completed) {
@@ -391,6 +395,7 @@ export class SandboxPlatform {
     return payment;
   }
 
+  /** Stops the pending link timers. */
   stop(): void {
     for (const timer of this.linkTimers) clearTimeout(timer);
     this.linkTimers.clear();

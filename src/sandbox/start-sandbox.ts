@@ -175,6 +175,7 @@ export interface Sandbox extends SandboxInfo {
   readonly platform: SandboxPlatform;
   /** The connection details, as printed by `pi-payments sandbox --json`. */
   info(): SandboxInfo;
+  /** Registers a user (funded wallet by default). */
   addUser(init?: SandboxUserInit): SandboxUserInfo;
   /** Every Pi payment, oldest first. */
   payments(): PaymentDTO[];
@@ -191,13 +192,19 @@ export interface Sandbox extends SandboxInfo {
     memo: string;
     metadata?: Record<string, unknown>;
   }): PaymentDTO;
+  /** The requests received, oldest first. */
   requests(): RequestLogEntry[];
+  /** Empties the request log. */
   clearRequests(): void;
+  /** Replaces the active faults. */
   setFaults(rules: FaultRule[]): void;
+  /** Adds faults to the active ones. */
   addFaults(rules: FaultRule[]): void;
+  /** Removes every fault. */
   clearFaults(): void;
   /** Changes rules while running. */
   configure(settings: { linkLagMs?: number | "never"; incompleteLimit?: "app" | "user" }): void;
+  /** Stops the server and the ledger timer. */
   close(): Promise<void>;
 }
 

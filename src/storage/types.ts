@@ -101,7 +101,9 @@ export interface PayoutStore {
     entry: JournalInput,
     options?: SaveOptions,
   ): Promise<StoredPayout>;
+  /** The payout with this key, if any. */
   get(key: string): Promise<StoredPayout | undefined>;
+  /** The payout that holds this Pi payment id, if any. */
   findByPaymentId(paymentId: string): Promise<StoredPayout | undefined>;
   /** Payouts in key order. */
   list(filter?: ListFilter): Promise<StoredPayout[]>;
@@ -117,10 +119,14 @@ export interface PayoutStore {
   ): Promise<StoredPayout | undefined>;
   /** Extends `owner`'s live lease; false if it was lost. */
   renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives `owner`'s lease up (a no-op if another holds it). */
   release(key: string, owner: string): Promise<void>;
   /** Takes the slot of a scope for a payout; true if it now holds it (also when it already did). */
   acquireSlot(scope: string, key: string): Promise<boolean>;
+  /** Frees the slot if `key` holds it. */
   releaseSlot(scope: string, key: string): Promise<void>;
+  /** The payout holding the slot of a scope, if any. */
   slotHolder(scope: string): Promise<string | undefined>;
+  /** Closes connections the store opened itself. */
   close(): Promise<void>;
 }

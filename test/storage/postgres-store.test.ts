@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { createPostgresStore, migrate } from "../../src/storage/postgres.js";
-import { payoutStoreContract } from "../contract/payout-store.contract.js";
+import { payoutStoreContract } from "../../src/testing/index.js";
 import { realPostgresUrl, testPostgres } from "../helpers/postgres.js";
 
 const cleanups: Array<() => Promise<void>> = [];

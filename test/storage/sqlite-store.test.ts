@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
-import { payoutStoreContract } from "../contract/payout-store.contract.js";
+import { payoutStoreContract } from "../../src/testing/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pi-payments-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,14 @@ export interface QueryResult<R> {
 
 /** Something that runs a parameterised query (a pool, or a checked-out client). */
 export interface Queryable {
+  /** Runs one statement with `$1`-style parameters. */
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** A client checked out of a pool. */
+export interface PooledClient extends Queryable {
+  /** Gives the client back (with an error: drops it). */
+  release(error?: Error | boolean): void;
 }
 
 /**
@@ -14,7 +21,9 @@ export interface Queryable {
  * transaction. A `pg.Pool` fits as is; so can any pool with the same two methods.
  */
 export interface PostgresPool extends Queryable {
-  connect(): Promise<Queryable & { release(error?: Error | boolean): void }>;
+  /** Checks a client out for a transaction; `release` gives it back. */
+  connect(): Promise<PooledClient>;
+  /** Closes the pool. */
   end?(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { isConflictError, parseAmount } from "../../src/domain/index.js";
-import type { PersistedPayoutSnapshot } from "../../src/machines/index.js";
-import type { JournalInput, PayoutStore, PayoutWrite } from "../../src/storage/index.js";
+import { isConflictError, parseAmount } from "../domain/index.js";
+import type { PersistedPayoutSnapshot } from "../machines/index.js";
+import type { JournalInput, PayoutStore, PayoutWrite } from "../storage/types.js";
 
 /** A store made for one test, on a clock the test moves. */
 export type StoreFactory = (now: () => number) => Promise<PayoutStore>;
@@ -48,7 +48,11 @@ const line = (from: string | null, to: string, event: string): JournalInput => (
 
 /**
  * The storage port's contract: what every store must do. A new store (Redis, DynamoDB…)
- * is done when it passes this suite; see docs/storage-adapters.md.
+ * is done when it passes this suite; see docs/storage-adapters.md. Runs under vitest.
+ *
+ * @example
+ * import { payoutStoreContract } from "pi-payments/testing";
+ * payoutStoreContract("my store", async (now) => createMyStore({ now }));
  */
 export function payoutStoreContract(name: string, factory: StoreFactory): void {
   describe(`PayoutStore contract: ${name}`, () => {

@@ -1,0 +1,1 @@
+export { payoutStoreContract, type StoreFactory } from "./payout-store-contract.js";
