@@ -11,10 +11,11 @@ import {
 } from "@stellar/stellar-sdk";
 import { z } from "zod";
 import { type Amount, parseAmount } from "../domain/amount.js";
-import { ChainError } from "../domain/errors.js";
+import { ChainError, ValidationError } from "../domain/errors.js";
 import { isWalletAddress, parsePaymentId, parseTxid } from "../domain/ids.js";
 import { NETWORKS, type NetworkName } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
+import { ChannelPool } from "./channel-pool.js";
 import { classifyHorizonFailure, horizonReadError } from "./map-horizon-error.js";
 import type {
   ChainTransaction,
@@ -51,6 +52,13 @@ export interface PiChainOptions {
   timeBoundSeconds?: number;
   /** Recent wallet transactions scanned when looking a payment up by memo. @default 200 */
   historyLimit?: number;
+  /**
+   * Seeds of channel accounts: funded accounts that lend their sequence numbers and pay the
+   * fee, so that the wallet (still the payment's source) can have several transactions per
+   * ledger. Off by default: whether Pi verifies such transactions is not known (the sandbox
+   * models both answers). Give each process of a fleet its own channels. @default []
+   */
+  channels?: string[];
 }
 
 const optionsSchema = z.strictObject({
@@ -67,6 +75,14 @@ const optionsSchema = z.strictObject({
   feeStroops: z.number().int().min(1).default(100_000),
   timeBoundSeconds: z.number().int().min(5).max(86_400).default(60),
   historyLimit: z.number().int().min(1).max(10_000).default(200),
+  channels: z
+    .array(
+      z.custom<string>(
+        (v) => typeof v === "string" && StrKey.isValidEd25519SecretSeed(v),
+        "each must be a channel account's secret seed; the value given is not one",
+      ),
+    )
+    .default([]),
 });
 
 /**
@@ -78,6 +94,21 @@ const optionsSchema = z.strictObject({
 export function createPiChain(options: PiChainOptions): PiChain {
   const settings = parseWith(optionsSchema, options, "Pi chain options", "INVALID_OPTIONS");
   const keypair = Keypair.fromSecret(settings.walletSeed);
+  const channels = new ChannelPool(
+    settings.channels.map((seed) => Keypair.fromSecret(seed)),
+    // A lent channel is freed when its transaction's outcome is known, or after this.
+    settings.timeBoundSeconds * 2000,
+  );
+  if (
+    channels.has(keypair.publicKey()) ||
+    new Set(settings.channels).size !== settings.channels.length
+  ) {
+    throw new ValidationError(
+      "Invalid Pi chain options: channels must be distinct accounts, other than the wallet.",
+      [{ path: "channels", message: "must be distinct accounts, other than the wallet" }],
+      "INVALID_OPTIONS",
+    );
+  }
   const walletAddress = keypair.publicKey();
   const horizonUrl = (settings.horizonUrl ?? HORIZON_URLS[settings.network]).replace(/\/+$/, "");
   const horizon =
@@ -168,6 +199,104 @@ export function createPiChain(options: PiChainOptions): PiChain {
     }
   };
 
+  /** Builds and signs the payment with `signer`'s sequence: the wallet's, or a channel's. */
+  const buildFrom = async (
+    signer: Keypair,
+    to: string,
+    amount: Amount,
+    paymentId: string,
+  ): Promise<SignedTransaction> => {
+    const account = await loadAccount(signer.publicKey());
+    // The time bound comes from Horizon's clock (its Date header), not ours: the ledger
+    // checks it against its own close time.
+    let timebounds: { minTime: number; maxTime: number };
+    try {
+      timebounds = await horizon.fetchTimebounds(settings.timeBoundSeconds);
+    } catch (error) {
+      throw horizonReadError("reading the chain's time", error);
+    }
+    const tx = new TransactionBuilder(new Account(signer.publicKey(), account.sequence), {
+      fee: String(settings.feeStroops),
+      networkPassphrase: passphrase,
+      timebounds: { minTime: 0, maxTime: timebounds.maxTime },
+    })
+      .addOperation(
+        Operation.payment({
+          destination: to,
+          asset: Asset.native(),
+          amount,
+          // With a channel, the wallet still pays: it is the operation's source.
+          ...(signer === keypair ? {} : { source: walletAddress }),
+        }),
+      )
+      .addMemo(Memo.text(paymentId))
+      .build();
+    tx.sign(...(signer === keypair ? [keypair] : [signer, keypair]));
+    const txid = tx.hash().toString("hex");
+    if (signer !== keypair) channels.assign(signer.publicKey(), txid);
+    return {
+      envelope: tx.toEnvelope().toXDR("base64"),
+      txid,
+      source: signer.publicKey(),
+      sequence: tx.sequence,
+      maxTime: timebounds.maxTime,
+    };
+  };
+
+  const submitOnce = async (signed: SignedTransaction): Promise<SubmitOutcome> => {
+    const tx = TransactionBuilder.fromXDR(signed.envelope, passphrase) as Transaction;
+    const txid = tx.hash().toString("hex");
+    try {
+      const result = await horizon.submitTransaction(tx, { skipMemoRequiredCheck: true });
+      return { status: "applied", txid, ledger: Number(result.ledger) };
+    } catch (error) {
+      const failure = classifyHorizonFailure(error);
+      if (failure.kind === "rejected" && failure.resultCodes.transaction !== "tx_bad_seq") {
+        return {
+          status: "failed",
+          txid,
+          resultCodes: failure.resultCodes,
+          inLedger: failure.resultCodes.transaction === "tx_failed",
+        };
+      }
+      // tx_bad_seq may be an older Horizon's answer for an applied transaction, and an
+      // unknown outcome may be a landed one: the hash decides.
+      const found = await getTransaction(txid).catch(() => undefined);
+      if (found?.successful) return { status: "applied", txid, ledger: found.ledger };
+      if (found)
+        return {
+          status: "failed",
+          txid,
+          resultCodes: { transaction: "tx_failed" },
+          inLedger: true,
+        };
+      if (failure.kind === "rejected")
+        return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
+      return {
+        status: "unknown",
+        txid,
+        reason: failure.kind === "unknown" ? failure.reason : "not found",
+      };
+    }
+  };
+
+  const fateOf = async (signed: SignedTransaction): Promise<EnvelopeFate> => {
+    // Order matters (DESIGN P3): read what makes the envelope dead first, then look for
+    // its hash. A transaction that landed before the first read is found by the second;
+    // one that did not can no longer land once the first read says so.
+    const ledger = await latestLedger();
+    const account = await loadAccount(signed.source);
+    const found = await getTransaction(signed.txid);
+    if (found)
+      return found.successful
+        ? { status: "landed", transaction: found }
+        : { status: "dead", reason: "failed_in_ledger" };
+    if (ledger.closedAt > signed.maxTime) return { status: "dead", reason: "expired" };
+    if (BigInt(account.sequence) >= BigInt(signed.sequence))
+      return { status: "dead", reason: "sequence_used" };
+    return { status: "pending" };
+  };
+
   return {
     name: "pi-chain",
     network: settings.network,
@@ -192,85 +321,26 @@ export function createPiChain(options: PiChainOptions): PiChain {
       }
       const amount: Amount = parseAmount(request.amount);
       await checkNetwork();
-      const account = await loadAccount(walletAddress);
-      // The time bound comes from Horizon's clock (its Date header), not ours: the ledger
-      // checks it against its own close time.
-      let timebounds: { minTime: number; maxTime: number };
+      const channel = channels.size > 0 ? await channels.take() : undefined;
+      const signer = channel ?? keypair;
       try {
-        timebounds = await horizon.fetchTimebounds(settings.timeBoundSeconds);
+        return await buildFrom(signer, request.to, amount, paymentId);
       } catch (error) {
-        throw horizonReadError("reading the chain's time", error);
+        if (channel) channels.giveBack(channel.publicKey());
+        throw error;
       }
-      const tx = new TransactionBuilder(new Account(walletAddress, account.sequence), {
-        fee: String(settings.feeStroops),
-        networkPassphrase: passphrase,
-        timebounds: { minTime: 0, maxTime: timebounds.maxTime },
-      })
-        .addOperation(Operation.payment({ destination: request.to, asset: Asset.native(), amount }))
-        .addMemo(Memo.text(paymentId))
-        .build();
-      tx.sign(keypair);
-      return {
-        envelope: tx.toEnvelope().toXDR("base64"),
-        txid: tx.hash().toString("hex"),
-        source: walletAddress,
-        sequence: tx.sequence,
-        maxTime: timebounds.maxTime,
-      };
     },
 
     async submit(signed: SignedTransaction): Promise<SubmitOutcome> {
-      const tx = TransactionBuilder.fromXDR(signed.envelope, passphrase) as Transaction;
-      const txid = tx.hash().toString("hex");
-      try {
-        const result = await horizon.submitTransaction(tx, { skipMemoRequiredCheck: true });
-        return { status: "applied", txid, ledger: Number(result.ledger) };
-      } catch (error) {
-        const failure = classifyHorizonFailure(error);
-        if (failure.kind === "rejected" && failure.resultCodes.transaction !== "tx_bad_seq") {
-          return {
-            status: "failed",
-            txid,
-            resultCodes: failure.resultCodes,
-            inLedger: failure.resultCodes.transaction === "tx_failed",
-          };
-        }
-        // tx_bad_seq may be an older Horizon's answer for an applied transaction, and an
-        // unknown outcome may be a landed one: the hash decides.
-        const found = await getTransaction(txid).catch(() => undefined);
-        if (found?.successful) return { status: "applied", txid, ledger: found.ledger };
-        if (found)
-          return {
-            status: "failed",
-            txid,
-            resultCodes: { transaction: "tx_failed" },
-            inLedger: true,
-          };
-        if (failure.kind === "rejected")
-          return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
-        return {
-          status: "unknown",
-          txid,
-          reason: failure.kind === "unknown" ? failure.reason : "not found",
-        };
-      }
+      const outcome = await submitOnce(signed);
+      if (outcome.status !== "unknown") channels.settle(outcome.txid);
+      return outcome;
     },
 
     async fate(signed: SignedTransaction): Promise<EnvelopeFate> {
-      // Order matters (DESIGN P3): read what makes the envelope dead first, then look for
-      // its hash. A transaction that landed before the first read is found by the second;
-      // one that did not can no longer land once the first read says so.
-      const ledger = await latestLedger();
-      const account = await loadAccount(signed.source);
-      const found = await getTransaction(signed.txid);
-      if (found)
-        return found.successful
-          ? { status: "landed", transaction: found }
-          : { status: "dead", reason: "failed_in_ledger" };
-      if (ledger.closedAt > signed.maxTime) return { status: "dead", reason: "expired" };
-      if (BigInt(account.sequence) >= BigInt(signed.sequence))
-        return { status: "dead", reason: "sequence_used" };
-      return { status: "pending" };
+      const fate = await fateOf(signed);
+      if (fate.status !== "pending") channels.settle(signed.txid);
+      return fate;
     },
 
     getTransaction,

@@ -75,6 +75,11 @@ export const failureReasons: Record<string, { meaning: string; action: string }>
     meaning: "Pi refused to cancel the payment.",
     action: "Look at the payment on Pi; retry or complete it.",
   },
+  TRANSACTIONS_NOT_LANDING: {
+    meaning: "Envelope after envelope expired or lost its sequence number without landing.",
+    action:
+      "Check that the chain's clock and the time bound agree and that nothing else uses the wallet; then retry.",
+  },
 };
 
 /** The message of a failure reason the machine names. */

@@ -152,6 +152,9 @@ export const payoutMachine = setup({
     refused: ({ event }) => outputOf<SubmitOutput>(event).status === "failed",
     landed: ({ event }) => outputOf<FateOutput>(event).status === "landed",
     dead: ({ event }) => outputOf<FateOutput>(event).status === "dead",
+    deadTooOften: ({ context, event }) =>
+      outputOf<FateOutput>(event).status === "dead" &&
+      context.deathsInARow + 1 >= context.timing.maxDeadEnvelopes,
     notVerifiedTooOften: ({ context, event }) =>
       errorOf(event).code === "PI_NOT_VERIFIED" &&
       context.notVerified + 1 >= context.timing.maxNotVerified,
@@ -242,8 +245,10 @@ export const payoutMachine = setup({
         deadTransactions: context.transaction
           ? [...context.deadTransactions, { txid: context.transaction.txid, reason }]
           : context.deadTransactions,
+        deathsInARow: context.deathsInARow + 1,
         transaction: null,
-        attempt: 0,
+        // The wait before the next envelope grows with the deaths in a row.
+        attempt: context.deathsInARow,
         retryAt: null,
         recheckPayment: true,
       };
@@ -303,7 +308,17 @@ export const payoutMachine = setup({
               : error.code;
       return { failure: failure(code, error, error.at, "txStored", true), lastError: error };
     }),
+    failNotLanding: assign(({ event }) => ({
+      failure: failure(
+        "TRANSACTIONS_NOT_LANDING",
+        undefined,
+        outputOf<object>(event).at,
+        "stored",
+        true,
+      ),
+    })),
     clearFailure: assign({
+      deathsInARow: 0,
       failure: null,
       attempt: 0,
       retryAt: null,
@@ -324,6 +339,7 @@ export const payoutMachine = setup({
     payment: null,
     transaction: null,
     deadTransactions: [],
+    deathsInARow: 0,
     ledger: null,
     attempt: 0,
     createAttempts: input.adopt ? 1 : 0,
@@ -460,6 +476,7 @@ export const payoutMachine = setup({
         },
         backoff: {
           entry: assign({ recheckPayment: true }),
+          always: { guard: "cancelRequested", target: "cancelling" },
           invoke: {
             id: "waitToSign",
             src: "wait",
@@ -527,7 +544,16 @@ export const payoutMachine = setup({
             input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
             onDone: [
               { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
-              { guard: "dead", target: "#payout.stored", actions: "buryTransaction" },
+              {
+                guard: "deadTooOften",
+                target: "#payout.failed",
+                actions: ["buryTransaction", "failNotLanding"],
+              },
+              {
+                guard: "dead",
+                target: "#payout.stored.backoff",
+                actions: ["buryTransaction", "scheduleRetry"],
+              },
               { guard: "cancelRequested", target: "waitingForBound", actions: "scheduleRetry" },
               { target: "sending" },
             ],
@@ -546,7 +572,16 @@ export const payoutMachine = setup({
             input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
             onDone: [
               { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
-              { guard: "dead", target: "#payout.stored", actions: "buryTransaction" },
+              {
+                guard: "deadTooOften",
+                target: "#payout.failed",
+                actions: ["buryTransaction", "failNotLanding"],
+              },
+              {
+                guard: "dead",
+                target: "#payout.stored.backoff",
+                actions: ["buryTransaction", "scheduleRetry"],
+              },
               { target: "waitingForBound", actions: "scheduleRetry" },
             ],
             onError: { target: "waitingForBound", actions: "scheduleRetry" },

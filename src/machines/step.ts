@@ -1,4 +1,4 @@
-import { type AnyStateNode, initialTransition, type SnapshotFrom, transition } from "xstate";
+import { type AnyStateNode, createActor, type SnapshotFrom } from "xstate";
 import { type PayoutMachine, payoutMachine } from "./payout-machine.js";
 import {
   PAYOUT_STATES,
@@ -39,8 +39,8 @@ export function startPayout(
   input: PayoutInput,
   machine: PayoutMachine = payoutMachine,
 ): PayoutSnapshot {
-  const [snapshot] = initialTransition(machine, input);
-  return snapshot;
+  // As xstate's initialTransition(), in the cached scope (see inertScope).
+  return machine.getInitialSnapshot(inertScope(machine), input);
 }
 
 /** A stored snapshot made live again. */
@@ -61,8 +61,9 @@ export function persistPayout(
   snapshot: PayoutSnapshot,
   machine: PayoutMachine = payoutMachine,
 ): PersistedPayoutSnapshot {
+  // Context holds plain JSON only (the machine assigns nothing else); the stores serialise it.
   const persisted = machine.getPersistedSnapshot(snapshot) as unknown as PersistedPayoutSnapshot;
-  return JSON.parse(JSON.stringify({ ...persisted, children: {} })) as PersistedPayoutSnapshot;
+  return { ...persisted, children: {} };
 }
 
 /** The state nodes a snapshot is in, outermost first. */
@@ -126,9 +127,53 @@ export function stepPayout(
   event: PayoutEvent,
   machine: PayoutMachine = payoutMachine,
 ): { snapshot: PayoutSnapshot } {
-  const [next] = transition(machine, snapshot, event as never);
-  return { snapshot: next };
+  return { snapshot: machine.transition(snapshot, event as never, inertScope(machine)) };
 }
+
+type ActorScope = Parameters<PayoutMachine["transition"]>[2];
+const scopes = new WeakMap<PayoutMachine, ActorScope>();
+
+/**
+ * The actor scope a pure transition runs in. It mirrors the one xstate's own `transition()`
+ * helper builds (xstate 5.33, pinned), but once per machine instead of per call: building
+ * it makes a throwaway actor compute the machine's initial snapshot, which cost more than
+ * the transition itself. Transitions are synchronous, so one scope serves them all; the
+ * actions it is handed are dropped, since the runtime, not xstate, runs every effect.
+ */
+function inertScope(machine: PayoutMachine): ActorScope {
+  let scope = scopes.get(machine);
+  if (!scope) {
+    const self = createActor(machine, { input: placeholderInput });
+    scope = {
+      self,
+      defer: () => {},
+      id: "",
+      logger: () => {},
+      sessionId: "",
+      stopChild: () => {},
+      system: self.system,
+      emit: () => {},
+      actionExecutor: () => {},
+    } as unknown as ActorScope;
+    scopes.set(machine, scope);
+  }
+  return scope;
+}
+
+const placeholderInput: PayoutInput = {
+  key: "",
+  intent: { uid: "", amount: "1" as PayoutInput["intent"]["amount"], memo: "", metadata: {} },
+  walletAddress: "",
+  network: "Pi Testnet",
+  slotScope: "",
+  timing: {
+    baseDelayMs: 0,
+    maxDelayMs: 0,
+    maxNotVerified: 1,
+    createGraceMs: 0,
+    maxDeadEnvelopes: 1,
+  },
+};
 
 /** The main state (the lifecycle contract) and the full state path, e.g. `submitted.waiting`. */
 export function describeState(snapshot: { value: unknown }): {

@@ -43,6 +43,11 @@ export interface RetryTiming {
    * after this.
    */
   createGraceMs: number;
+  /**
+   * Envelopes in a row that may die unlanded before the payout asks a person (something is
+   * wrong with time bounds or the wallet's sequence). Each rebuild waits a growing backoff.
+   */
+  maxDeadEnvelopes: number;
 }
 
 /** Why a payout stopped for a person, and where a retry takes it up again. */
@@ -75,6 +80,8 @@ export interface PayoutContext {
   transaction: SignedTransaction | null;
   /** Envelopes that provably can never land, and why. */
   deadTransactions: Array<{ txid: string; reason: string }>;
+  /** Envelopes that died in a row since the last retry. */
+  deathsInARow: number;
   ledger: number | null;
   /** Attempts at the current step, for backoff. */
   attempt: number;

@@ -52,6 +52,8 @@ export interface PayoutsOptions {
   incompleteLimit?: "app" | "user";
   /** Seconds a transaction stays valid; see {@link PiChainOptions.timeBoundSeconds}. @default 60 */
   timeBoundSeconds?: number;
+  /** Channel accounts' seeds (see {@link PiChainOptions.channels}): opt-in, for throughput. @default [] */
+  channels?: string[];
   /** Backoff of transient failures: first delay and ceiling, in ms. @default { baseDelayMs: 1000, maxDelayMs: 60000 } */
   retry?: { baseDelayMs?: number; maxDelayMs?: number };
   /** `not_verified` answers to complete before the payout asks a person. @default 30 */
@@ -62,6 +64,8 @@ export interface PayoutsOptions {
    * payment exists. @default 60000
    */
   createGraceMs?: number;
+  /** Envelopes in a row that may die unlanded before a payout asks a person. @default 10 */
+  maxDeadEnvelopes?: number;
   /** How long a process's claim on a payout lasts without renewal. @default 30000 */
   leaseMs?: number;
   /** How often a payout waiting for a slot held by another process asks again. @default 1000 */
@@ -209,6 +213,7 @@ const optionsSchema = z.strictObject({
     .optional(),
   incompleteLimit: z.enum(["app", "user"]).default("app"),
   timeBoundSeconds: z.number().int().min(5).optional(),
+  channels: z.array(z.string()).optional(),
   retry: z
     .strictObject({
       baseDelayMs: z.number().int().min(0).default(1000),
@@ -217,6 +222,7 @@ const optionsSchema = z.strictObject({
     .default({ baseDelayMs: 1000, maxDelayMs: 60_000 }),
   maxNotVerified: z.number().int().min(1).default(30),
   createGraceMs: z.number().int().min(0).default(60_000),
+  maxDeadEnvelopes: z.number().int().min(1).default(10),
   leaseMs: z.number().int().min(10).default(30_000),
   slotPollMs: z.number().int().min(1).default(1000),
   pollMs: z.number().int().min(1).default(500),
@@ -260,10 +266,15 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       walletSeed: settings.walletSeed,
       ...(settings.horizonUrl ? { horizonUrl: settings.horizonUrl } : {}),
       ...(settings.timeBoundSeconds ? { timeBoundSeconds: settings.timeBoundSeconds } : {}),
+      ...(settings.channels ? { channels: settings.channels } : {}),
     });
   const store = settings.store ?? createSqliteStore({ path: "pi-payments.db" });
   const owner = settings.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const scrub = createScrubber([settings.apiKey, settings.walletSeed]);
+  const scrub = createScrubber([
+    settings.apiKey,
+    settings.walletSeed,
+    ...(settings.channels ?? []),
+  ]);
   // A slot held by a payout whose process died is taken over by whoever waits for it.
   const slots = new SlotGate(store, settings.slotPollMs, async (holder) => {
     if (closed || runners.has(holder)) return;
@@ -286,6 +297,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     maxDelayMs: settings.retry.maxDelayMs,
     maxNotVerified: settings.maxNotVerified,
     createGraceMs: settings.createGraceMs,
+    maxDeadEnvelopes: settings.maxDeadEnvelopes,
   };
   const scopeOf = (uid: string) =>
     settings.incompleteLimit === "app"
@@ -355,7 +367,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     key: string,
     fresh: boolean,
     signal?: AbortSignal,
+    leased = false,
   ): Promise<StoredPayout> => {
+    let claimed = leased;
     for (;;) {
       signal?.throwIfAborted();
       ensureOpen();
@@ -370,7 +384,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       const current = await store.get(key);
       if (!current) throw new NotFoundError(`No payout with key ${key}.`);
       if (current.settled) return current;
-      if (await store.claim(key, owner, settings.leaseMs)) {
+      if (claimed || (await store.claim(key, owner, settings.leaseMs))) {
+        claimed = false;
         const latest = (await store.get(key)) ?? current;
         if (!runners.has(key)) startRunner(latest, fresh && latest.version === 1);
         continue;
@@ -404,6 +419,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
   const insert = async (
     args: PayoutArgs,
     adopt = false,
+    lease = false,
   ): Promise<{ created: boolean; payout: StoredPayout }> => {
     ensureOpen();
     const valid = parsePayoutArgs(args);
@@ -449,6 +465,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         details: { uid: valid.uid, amount: valid.amount },
         owner,
       },
+      // pay() drives what it creates: lease it at once (enqueue leaves it to the workers).
+      lease ? { owner, ttlMs: settings.leaseMs } : undefined,
     );
     if (!result.created && !sameIntent(result.payout.intent, intent)) {
       throw new ValidationError(
@@ -484,10 +502,10 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     owner,
 
     async pay(args, payOptions = {}) {
-      const { created, payout } = await insert(args);
+      const { created, payout } = await insert(args, false, true);
       if (created) emitCreated(payout);
       if (payout.settled) return toPayout(payout);
-      return toPayout(await settle(payout.key, created, payOptions.signal));
+      return toPayout(await settle(payout.key, created, payOptions.signal, created));
     },
 
     async enqueue(args) {

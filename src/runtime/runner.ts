@@ -78,6 +78,8 @@ export class PayoutRunner {
   private stopReason: "closed" | "lease_lost" | "crashed" | undefined;
   /** A graceful stop asked while an effect with outside consequences ran: stop once it is saved. */
   private stopAfterStep = false;
+  /** The last save settled the payout and gave the lease up with it. */
+  private leaseReleased = false;
   private currentEffect: PendingEffect | undefined;
   private readonly stopController = new AbortController();
   private renewTimer: NodeJS.Timeout | undefined;
@@ -134,11 +136,12 @@ export class PayoutRunner {
   }
 
   private async renewLease(): Promise<void> {
-    if (this.stopReason) return;
+    if (this.stopReason || this.leaseReleased) return;
     const held = await this.deps.store
       .renew(this.key, this.deps.owner, this.deps.leaseMs)
       .catch(() => false);
-    if (!held && !this.stopReason) {
+    // A lease given up with the settling save is not lost: the renewal just raced it.
+    if (!held && !this.stopReason && !this.leaseReleased) {
       this.stopReason = "lease_lost";
       this.stopController.abort();
       this.wakeForCommand?.();
@@ -207,7 +210,11 @@ export class PayoutRunner {
     } finally {
       clearInterval(this.renewTimer);
       for (const command of this.commands.splice(0)) command.resolve(false);
-      if (this.stopReason !== "crashed" && this.stopReason !== "lease_lost") {
+      if (
+        this.stopReason !== "crashed" &&
+        this.stopReason !== "lease_lost" &&
+        !this.leaseReleased
+      ) {
         await this.deps.store.release(this.key, this.deps.owner).catch(() => undefined);
       }
     }
@@ -254,6 +261,14 @@ export class PayoutRunner {
       if (next === this.snapshot) {
         command.resolve(false);
         continue;
+      }
+      // The settling save gave the lease up; a command arriving just after needs it back.
+      if (this.leaseReleased) {
+        if (!(await this.deps.store.claim(this.key, this.deps.owner, this.deps.leaseMs))) {
+          command.resolve(false);
+          continue;
+        }
+        this.leaseReleased = false;
       }
       await this.save(next, command.event.type, {}, command.event.at);
       command.resolve(true);
@@ -326,8 +341,14 @@ export class PayoutRunner {
         at: iso,
       },
       { at: iso, from, to: detail, event, details: scrub(details), owner },
-      releaseSlot === undefined ? { owner } : { owner, releaseSlot },
+      {
+        owner,
+        ...(releaseSlot === undefined ? {} : { releaseSlot }),
+        // A payout at rest needs no driver: the lease goes in the same step, saving a write.
+        ...(isSettled(next) ? { release: true } : {}),
+      },
     );
+    this.leaseReleased = isSettled(next);
     this.snapshot = next;
     if (releaseSlot !== undefined) this.deps.slots.notify(releaseSlot);
     this.deps.onTransition(

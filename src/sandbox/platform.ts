@@ -45,6 +45,11 @@ export interface PlatformOptions {
   maxCancelledPayments: number;
   /** `too_many_payments` once this many A2U payments were created. */
   maxPayments: number;
+  /**
+   * Whether a transaction whose source is another account (a channel) than the wallet paying
+   * in its operation verifies. Pi's answer is not known; both can be modelled.
+   */
+  acceptChannelTransactions: boolean;
 }
 
 /**
@@ -349,6 +354,8 @@ export class SandboxPlatform {
     const [op] = tx.payments;
     if (!op || tx.payments.length !== 1) return "tx_amount_mismatch";
     if (op.from !== payment.from_address) return "tx_source_mismatch";
+    if (!this.options.acceptChannelTransactions && tx.sourceAccount !== payment.from_address)
+      return "tx_source_mismatch";
     if (op.to !== payment.to_address) return "tx_recipient_mismatch";
     if (op.amount !== amountToStroops(parseAmount(payment.amount))) return "tx_amount_mismatch";
     return undefined;

@@ -69,6 +69,7 @@ const optionsSchema = z.strictObject({
   linkLagMs: z.union([z.number().int().min(0), z.literal("never")]).default(0),
   maxCancelledPayments: z.number().int().min(0).optional(),
   maxPayments: z.number().int().min(0).optional(),
+  acceptChannelTransactions: z.boolean().default(true),
   submitTimeoutMs: z.number().int().min(1).default(30_000),
   baseFeeStroops: z.number().int().min(1).default(100_000),
   baseReserve: amountText.default("0.5"),
@@ -114,6 +115,8 @@ export interface SandboxOptions {
   maxCancelledPayments?: number;
   /** Answer `too_many_payments` once this many A2U payments were created. @default unlimited */
   maxPayments?: number;
+  /** Whether complete verifies a transaction sent through a channel account (Pi's answer is not known). @default true */
+  acceptChannelTransactions?: boolean;
   /** How long `POST /transactions` waits for its ledger before answering 504. @default 30000 */
   submitTimeoutMs?: number;
   /** @default 100000 (0.01 Pi) */
@@ -246,6 +249,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       linkLagMs: settings.linkLagMs,
       maxCancelledPayments: settings.maxCancelledPayments ?? Number.POSITIVE_INFINITY,
       maxPayments: settings.maxPayments ?? Number.POSITIVE_INFINITY,
+      acceptChannelTransactions: settings.acceptChannelTransactions,
     },
     chain,
     random,

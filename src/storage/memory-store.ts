@@ -67,11 +67,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
   return {
     name: "memory",
 
-    async create({ key, intent, write }, entry) {
+    async create({ key, intent, write }, entry, lease) {
       const existing = payouts.get(key);
       if (existing) return { created: false, payout: copy(existing) };
       const payout = fromWrite(key, intent, write, 1, write.at);
       payouts.set(key, payout);
+      if (lease) leases.set(key, { owner: lease.owner, expiresAt: now() + lease.ttlMs });
       append(key, 1, entry);
       return { created: true, payout: copy(payout) };
     },
@@ -103,6 +104,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
       if (saveOptions.releaseSlot !== undefined && slots.get(saveOptions.releaseSlot) === key) {
         slots.delete(saveOptions.releaseSlot);
       }
+      if (saveOptions.release) leases.delete(key);
       return copy(next);
     },
 

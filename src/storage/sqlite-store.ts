@@ -132,6 +132,16 @@ function toEntry(row: JournalRow): JournalEntry {
 export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore {
   const now = options.now ?? Date.now;
   let db: Database.Database | undefined;
+  // Statements are prepared once per connection: preparing costs about as much as running.
+  let statements = new Map<string, Database.Statement>();
+  const sql = (text: string): Database.Statement => {
+    let statement = statements.get(text);
+    if (!statement) {
+      statement = open().prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  };
 
   const open = (): Database.Database => {
     if (db) return db;
@@ -147,6 +157,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
       }).immediate();
     } catch (error) {
       db = undefined;
+      statements = new Map();
       throw new StorageError(`Could not open the SQLite store: ${(error as Error).message}`, {
         code: "STORAGE_UNAVAILABLE",
         cause: error,
@@ -155,26 +166,19 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     return db;
   };
 
-  const append = (
-    database: Database.Database,
-    key: string,
-    version: number,
-    entry: JournalInput,
-  ) => {
-    database
-      .prepare(
-        "INSERT INTO journal (key, at, from_state, to_state, event, details, version, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        key,
-        entry.at,
-        entry.from,
-        entry.to,
-        entry.event,
-        JSON.stringify(entry.details),
-        version,
-        entry.owner,
-      );
+  const append = (key: string, version: number, entry: JournalInput) => {
+    sql(
+      "INSERT INTO journal (key, at, from_state, to_state, event, details, version, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      key,
+      entry.at,
+      entry.from,
+      entry.to,
+      entry.event,
+      JSON.stringify(entry.details),
+      version,
+      entry.owner,
+    );
   };
 
   const writeParams = (write: PayoutWrite) => [
@@ -187,35 +191,39 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     write.at,
   ];
 
-  const getRow = (database: Database.Database, key: string) =>
-    database.prepare(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as Row | undefined;
+  const getRow = (key: string) =>
+    sql(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as Row | undefined;
 
   return {
     name: "sqlite",
 
-    async create({ key, intent, write }, entry) {
+    async create({ key, intent, write }, entry, lease) {
       const database = open();
       return database
         .transaction(() => {
-          const existing = getRow(database, key);
+          const existing = getRow(key);
           if (existing) return { created: false, payout: toPayout(existing) };
           const [state, detail, snapshot, paymentId, txid, settled, at] = writeParams(write);
-          database
-            .prepare(`INSERT INTO payouts (${columns}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`)
-            .run(
+          sql(`INSERT INTO payouts (${columns}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`).run(
+            key,
+            JSON.stringify(intent),
+            state,
+            detail,
+            snapshot,
+            paymentId,
+            txid,
+            settled,
+            at,
+            at,
+          );
+          if (lease)
+            sql("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?").run(
+              lease.owner,
+              now() + lease.ttlMs,
               key,
-              JSON.stringify(intent),
-              state,
-              detail,
-              snapshot,
-              paymentId,
-              txid,
-              settled,
-              at,
-              at,
             );
-          append(database, key, 1, entry);
-          return { created: true, payout: toPayout(getRow(database, key)!) };
+          append(key, 1, entry);
+          return { created: true, payout: toPayout(getRow(key)!) };
         })
         .immediate();
     },
@@ -228,14 +236,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
             saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
           const params: unknown[] = [...writeParams(write), key, expectedVersion];
           if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
-          const result = database
-            .prepare(
-              `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, updated_at = ?, version = version + 1
-               WHERE key = ? AND version = ?${fence}`,
-            )
-            .run(...params);
-          if (result.changes !== 1) {
-            const current = getRow(database, key);
+          const updated = sql(
+            `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, updated_at = ?, version = version + 1${
+              saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
+            }
+               WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
+          ).get(...params) as Row | undefined;
+          if (!updated) {
+            const current = getRow(key);
             throw new ConflictError(
               current && current.version === expectedVersion
                 ? `The lease on payout ${key} was lost; another runner may drive it now.`
@@ -243,26 +251,24 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
               { key, expectedVersion, actualVersion: current?.version },
             );
           }
-          append(database, key, expectedVersion + 1, entry);
+          append(key, expectedVersion + 1, entry);
           if (saveOptions.releaseSlot !== undefined) {
-            database
-              .prepare("DELETE FROM slots WHERE scope = ? AND key = ?")
-              .run(saveOptions.releaseSlot, key);
+            sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(saveOptions.releaseSlot, key);
           }
-          return toPayout(getRow(database, key)!);
+          return toPayout(updated);
         })
         .immediate();
     },
 
     async get(key) {
-      const row = getRow(open(), key);
+      const row = getRow(key);
       return row ? toPayout(row) : undefined;
     },
 
     async findByPaymentId(paymentId) {
-      const row = open()
-        .prepare(`SELECT ${columns} FROM payouts WHERE payment_id = ? LIMIT 1`)
-        .get(paymentId) as Row | undefined;
+      const row = sql(`SELECT ${columns} FROM payouts WHERE payment_id = ? LIMIT 1`).get(
+        paymentId,
+      ) as Row | undefined;
       return row ? toPayout(row) : undefined;
     },
 
@@ -283,29 +289,21 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
         params.push(filter.afterKey);
       }
       params.push(filter.limit ?? 100);
-      const sql = `SELECT ${columns} FROM payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT ?`;
-      return (
-        open()
-          .prepare(sql)
-          .all(...params) as Row[]
-      ).map(toPayout);
+      const query = `SELECT ${columns} FROM payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT ?`;
+      return (sql(query).all(...params) as Row[]).map(toPayout);
     },
 
     async journal(key) {
-      const rows = open()
-        .prepare("SELECT * FROM journal WHERE key = ? ORDER BY seq")
-        .all(key) as JournalRow[];
+      const rows = sql("SELECT * FROM journal WHERE key = ? ORDER BY seq").all(key) as JournalRow[];
       return rows.map(toEntry);
     },
 
     async claim(key, owner, ttlMs) {
       const t = now();
-      const result = open()
-        .prepare(
-          `UPDATE payouts SET lease_owner = ?, lease_expires_at = ?
+      const result = sql(
+        `UPDATE payouts SET lease_owner = ?, lease_expires_at = ?
            WHERE key = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at <= ?)`,
-        )
-        .run(owner, t + ttlMs, key, owner, t);
+      ).run(owner, t + ttlMs, key, owner, t);
       return result.changes === 1;
     },
 
@@ -314,18 +312,18 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
       return database
         .transaction(() => {
           const t = now();
-          const row = database
-            .prepare(
-              `SELECT ${columns} FROM payouts
+          const row = sql(
+            `SELECT ${columns} FROM payouts
                WHERE settled = 0 AND (lease_owner IS NULL OR lease_expires_at <= ?)
                  AND key NOT IN (SELECT value FROM json_each(?))
                ORDER BY created_at, key LIMIT 1`,
-            )
-            .get(t, JSON.stringify(exclude)) as Row | undefined;
+          ).get(t, JSON.stringify(exclude)) as Row | undefined;
           if (!row) return undefined;
-          database
-            .prepare("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?")
-            .run(owner, t + ttlMs, row.key);
+          sql("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?").run(
+            owner,
+            t + ttlMs,
+            row.key,
+          );
           return toPayout(row);
         })
         .immediate();
@@ -333,30 +331,24 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
 
     async renew(key, owner, ttlMs) {
       const t = now();
-      const result = open()
-        .prepare(
-          "UPDATE payouts SET lease_expires_at = ? WHERE key = ? AND lease_owner = ? AND lease_expires_at > ?",
-        )
-        .run(t + ttlMs, key, owner, t);
+      const result = sql(
+        "UPDATE payouts SET lease_expires_at = ? WHERE key = ? AND lease_owner = ? AND lease_expires_at > ?",
+      ).run(t + ttlMs, key, owner, t);
       return result.changes === 1;
     },
 
     async release(key, owner) {
-      open()
-        .prepare(
-          "UPDATE payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE key = ? AND lease_owner = ?",
-        )
-        .run(key, owner);
+      sql(
+        "UPDATE payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE key = ? AND lease_owner = ?",
+      ).run(key, owner);
     },
 
     async acquireSlot(scope, key) {
       const database = open();
       return database
         .transaction(() => {
-          database
-            .prepare("INSERT OR IGNORE INTO slots (scope, key) VALUES (?, ?)")
-            .run(scope, key);
-          const holder = database.prepare("SELECT key FROM slots WHERE scope = ?").get(scope) as {
+          sql("INSERT OR IGNORE INTO slots (scope, key) VALUES (?, ?)").run(scope, key);
+          const holder = sql("SELECT key FROM slots WHERE scope = ?").get(scope) as {
             key: string;
           };
           return holder.key === key;
@@ -365,20 +357,19 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     },
 
     async releaseSlot(scope, key) {
-      open().prepare("DELETE FROM slots WHERE scope = ? AND key = ?").run(scope, key);
+      sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(scope, key);
     },
 
     async slotHolder(scope) {
       return (
-        open().prepare("SELECT key FROM slots WHERE scope = ?").get(scope) as
-          | { key: string }
-          | undefined
+        sql("SELECT key FROM slots WHERE scope = ?").get(scope) as { key: string } | undefined
       )?.key;
     },
 
     async close() {
       if (db && !options.database) db.close();
       db = undefined;
+      statements = new Map();
     },
   };
 }

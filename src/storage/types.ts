@@ -73,6 +73,8 @@ export interface SaveOptions {
   owner?: string;
   /** Release this slot if the payout holds it. */
   releaseSlot?: string;
+  /** Give the lease up in the same step (the payout rests: nobody needs to drive it). */
+  release?: boolean;
 }
 
 /**
@@ -84,10 +86,14 @@ export interface SaveOptions {
  */
 export interface PayoutStore {
   readonly name: string;
-  /** Inserts a payout with its first journal line, or returns the existing one with that key. */
+  /**
+   * Inserts a payout with its first journal line, or returns the existing one with that key.
+   * With `lease`, a new payout is inserted already leased (saving the claim's write).
+   */
   create(
     payout: { key: string; intent: PayoutIntent; write: PayoutWrite },
     entry: JournalInput,
+    lease?: { owner: string; ttlMs: number },
   ): Promise<{ created: boolean; payout: StoredPayout }>;
   /**
    * Saves a new snapshot if the stored version is `expectedVersion` (and the lease, when

@@ -232,6 +232,38 @@ export function payoutStoreContract(name: string, factory: StoreFactory): void {
       expect((await store.journal("a")).map((j) => j.version)).toEqual([1, 2, 3]);
     });
 
+    test("create can lease the new payout to its creator", async () => {
+      const store = await make();
+      await store.create(
+        { key: "a", intent, write: write("created", "created.queued") },
+        line(null, "x", "PAY"),
+        { owner: "one", ttlMs: 1000 },
+      );
+      expect(await store.claim("a", "two", 1000)).toBe(false);
+      expect(await store.claim("a", "one", 1000)).toBe(true);
+      const again = await store.create(
+        { key: "a", intent, write: write("created", "created.queued") },
+        line(null, "x", "PAY"),
+        { owner: "two", ttlMs: 1000 },
+      );
+      expect(again.created).toBe(false);
+      expect(await store.claim("a", "two", 1000)).toBe(false);
+    });
+
+    test("a save can give the lease up in the same step", async () => {
+      const store = await make();
+      await store.create(
+        { key: "a", intent, write: write("txStored", "txStored.completing") },
+        line(null, "x", "PAY"),
+      );
+      expect(await store.claim("a", "one", 60_000)).toBe(true);
+      await store.save("a", 1, write("completed", "completed"), line("x", "completed", "done"), {
+        owner: "one",
+        release: true,
+      });
+      expect(await store.claim("a", "two", 60_000)).toBe(true);
+    });
+
     test("claimNext leases the oldest unsettled payout nobody holds, one per caller", async () => {
       const store = await make();
       const created = async (key: string, at: string, state: PayoutWrite["state"] = "created") =>

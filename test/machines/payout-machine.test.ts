@@ -19,7 +19,13 @@ const input: PayoutInput = {
   walletAddress: wallet,
   network: "Pi Testnet",
   slotScope: "app",
-  timing: { baseDelayMs: 100, maxDelayMs: 1000, maxNotVerified: 3, createGraceMs: 1000 },
+  timing: {
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    maxNotVerified: 3,
+    createGraceMs: 1000,
+    maxDeadEnvelopes: 3,
+  },
 };
 const payment = {
   identifier: "P".repeat(28),
@@ -188,12 +194,62 @@ describe("decisions of the payout machine", () => {
       type: "xstate.done.actor.checkFate",
       output: { status: "dead", reason: "expired", at },
     }).snapshot;
-    expect(describeState(dead).detail).toBe("stored.signing");
+    // A new envelope only after a backoff: a chain whose envelopes keep dying is not hammered.
+    expect(describeState(dead).detail).toBe("stored.backoff");
     expect(dead.context).toMatchObject({
       transaction: null,
       recheckPayment: true,
       deadTransactions: [{ txid: transaction.txid, reason: "expired" }],
     });
+    expect(dead.context.retryAt).toBe(at + 100);
+    const rebuilt = stepPayout(dead, {
+      type: "xstate.done.actor.waitToSign",
+      output: { at },
+    }).snapshot;
+    expect(pendingEffect(rebuilt)).toMatchObject({
+      src: "buildTransaction",
+      input: { recheck: true },
+    });
+  });
+
+  test("envelopes that keep dying stop the payout for a person after maxDeadEnvelopes, with growing waits", () => {
+    let s = stepPayout(start(), {
+      type: "xstate.done.actor.createPiPayment",
+      output: { payment, adopted: false, at },
+    }).snapshot;
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      s = stepPayout(s, {
+        type: "xstate.done.actor.buildTransaction",
+        output: { transaction: { ...transaction, txid: String(i).repeat(64) }, payment, at },
+      }).snapshot;
+      s = stepPayout(s, {
+        type: "xstate.done.actor.submitTransaction",
+        output: {
+          status: "failed",
+          txid: "x",
+          resultCodes: { transaction: "tx_too_late" },
+          inLedger: false,
+          at,
+        },
+      }).snapshot;
+      s = stepPayout(s, {
+        type: "xstate.done.actor.confirmFate",
+        output: { status: "dead", reason: "expired", at },
+      }).snapshot;
+      if (s.context.retryAt !== null) waits.push(s.context.retryAt - at);
+      if (describeState(s).state === "failed") break;
+      s = stepPayout(s, { type: "xstate.done.actor.waitToSign", output: { at } }).snapshot;
+    }
+    expect(waits).toEqual([100, 200]);
+    expect(s.context.failure).toMatchObject({
+      code: "TRANSACTIONS_NOT_LANDING",
+      resumeFrom: "stored",
+      paymentOpen: true,
+    });
+    expect(s.context.deadTransactions).toHaveLength(3);
+    s = stepPayout(s, { type: "RETRY", at }).snapshot;
+    expect(s.context.deathsInARow).toBe(0);
   });
 
   test("a cancel during submission stops resending and waits for the envelope's fate", () => {

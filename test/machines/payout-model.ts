@@ -29,7 +29,13 @@ export function modelInput(walletAddress: string, uid = "user-1"): PayoutInput {
     slotScope: `app:${walletAddress}`,
     // maxNotVerified 2 keeps the path to the NOT_VERIFIED failure short.
     // The harness runs on a virtual clock, so the grace can be realistic.
-    timing: { baseDelayMs: 1, maxDelayMs: 2, maxNotVerified: 2, createGraceMs: 60_000 },
+    timing: {
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+      maxNotVerified: 2,
+      createGraceMs: 60_000,
+      maxDeadEnvelopes: 2,
+    },
   };
 }
 
@@ -513,5 +519,6 @@ export function modelState(snapshot: {
     lookFirst: c.createAttempts > 1,
     recheck: c.recheckPayment,
     notVerified: c.notVerified,
+    deaths: c.deathsInARow,
   });
 }

@@ -29,6 +29,12 @@ export function sandboxCommand(program: Command, io: CliIo): void {
       parseIntOption("ledger-interval"),
       5000,
     )
+    .addOption(
+      new Option(
+        "--clock <clock>",
+        "chain time: the wall clock, or 5 s per ledger (the default below 1 s ledgers: on the wall clock, each close must advance 1 s, so fast ledgers would run ahead of real time)",
+      ).choices(["wall", "simulated"]),
+    )
     .option("--users <count>", "users to register", parseIntOption("users"), 3)
     .addOption(
       new Option("--incomplete-limit <scope>", "Pi's one-incomplete-payment rule")
@@ -49,6 +55,7 @@ export function sandboxCommand(program: Command, io: CliIo): void {
         json?: boolean;
         network: "Pi Testnet" | "Pi Network";
         ledgerInterval: number;
+        clock?: "wall" | "simulated";
         users: number;
         incompleteLimit: "app" | "user";
         linkLag: number;
@@ -59,6 +66,7 @@ export function sandboxCommand(program: Command, io: CliIo): void {
           host: flags.host,
           network: flags.network,
           ledgerIntervalMs: flags.ledgerInterval,
+          clock: flags.clock ?? (flags.ledgerInterval < 1000 ? "simulated" : "wall"),
           users: flags.users,
           incompleteLimit: flags.incompleteLimit,
           linkLagMs: flags.linkLag,

@@ -163,7 +163,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
   return {
     name: "postgres",
 
-    async create({ key, intent, write }, entry) {
+    async create({ key, intent, write }, entry, lease) {
       return inTransaction(await open(), async (db) => {
         const inserted = await db.query<Row>(
           `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at)
@@ -183,6 +183,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         );
         const row = inserted.rows[0];
         if (!row) return { created: false, payout: toPayout((await getRow(db, key))!) };
+        if (lease) {
+          const params: unknown[] = [lease.owner, key];
+          const now = nowSql(params);
+          params.push(lease.ttlMs);
+          await db.query(
+            `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000) WHERE key = $2`,
+            params,
+          );
+        }
         await appendJournal(db, key, 1, entry);
         return { created: true, payout: toPayout(row) };
       });
@@ -207,7 +216,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           fence = ` AND lease_owner = $${params.length} AND lease_expires_at > ${nowSql(params)}`;
         }
         const updated = await db.query<Row>(
-          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, updated_at = $7, version = version + 1
+          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, updated_at = $7, version = version + 1${
+            saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
+          }
            WHERE key = $8 AND version = $9${fence} RETURNING *`,
           params,
         );
