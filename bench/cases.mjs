@@ -250,6 +250,7 @@ function instantAdapters(walletAddress) {
         const txid = Buffer.from(request.paymentId.padEnd(32, "0")).toString("hex").slice(0, 64);
         return { envelope: "AAAA", txid, source: walletAddress, sequence: "1", maxTime: 0 };
       },
+      discard() {},
       async submit(tx) {
         return { status: "applied", txid: tx.txid, ledger: 1 };
       },

@@ -99,6 +99,11 @@ export function createPiChain(options: PiChainOptions): PiChain {
     // A lent channel is freed when its transaction's outcome is known, or after this.
     settings.timeBoundSeconds * 2000,
   );
+  // Sequence numbers come from the channels, or else from the wallet itself, lent to one
+  // envelope at a time: concurrent payouts of this process queue for it instead of
+  // colliding on one sequence number and dying in turn.
+  const sources =
+    channels.size > 0 ? channels : new ChannelPool([keypair], settings.timeBoundSeconds * 2000);
   if (
     channels.has(keypair.publicKey()) ||
     new Set(settings.channels).size !== settings.channels.length
@@ -233,7 +238,7 @@ export function createPiChain(options: PiChainOptions): PiChain {
       .build();
     tx.sign(...(signer === keypair ? [keypair] : [signer, keypair]));
     const txid = tx.hash().toString("hex");
-    if (signer !== keypair) channels.assign(signer.publicKey(), txid);
+    sources.assign(signer.publicKey(), txid);
     return {
       envelope: tx.toEnvelope().toXDR("base64"),
       txid,
@@ -321,25 +326,28 @@ export function createPiChain(options: PiChainOptions): PiChain {
       }
       const amount: Amount = parseAmount(request.amount);
       await checkNetwork();
-      const channel = channels.size > 0 ? await channels.take() : undefined;
-      const signer = channel ?? keypair;
+      const signer = await sources.take();
       try {
         return await buildFrom(signer, request.to, amount, paymentId);
       } catch (error) {
-        if (channel) channels.giveBack(channel.publicKey());
+        sources.giveBack(signer.publicKey());
         throw error;
       }
     },
 
+    discard(signed: SignedTransaction) {
+      sources.settle(signed.txid);
+    },
+
     async submit(signed: SignedTransaction): Promise<SubmitOutcome> {
       const outcome = await submitOnce(signed);
-      if (outcome.status !== "unknown") channels.settle(outcome.txid);
+      if (outcome.status !== "unknown") sources.settle(outcome.txid);
       return outcome;
     },
 
     async fate(signed: SignedTransaction): Promise<EnvelopeFate> {
       const fate = await fateOf(signed);
-      if (fate.status !== "pending") channels.settle(signed.txid);
+      if (fate.status !== "pending") sources.settle(signed.txid);
       return fate;
     },
 

@@ -93,6 +93,11 @@ export interface PiChain {
   readonly walletAddress: string;
   /** Builds and signs the A2U transaction of a payment. Sends nothing but reads. */
   buildPayment(request: PaymentTransactionRequest): Promise<SignedTransaction>;
+  /**
+   * Says an envelope will never be sent (its build was discarded before being saved), so
+   * that its source account's sequence is free for the next one at once.
+   */
+  discard(transaction: SignedTransaction): void;
   /** Sends an envelope once and classifies the answer. Never throws for a Horizon answer. */
   submit(transaction: SignedTransaction): Promise<SubmitOutcome>;
   /** Tells whether a signed envelope landed, can still land, or never will. */

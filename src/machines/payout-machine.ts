@@ -152,9 +152,14 @@ export const payoutMachine = setup({
     refused: ({ event }) => outputOf<SubmitOutput>(event).status === "failed",
     landed: ({ event }) => outputOf<FateOutput>(event).status === "landed",
     dead: ({ event }) => outputOf<FateOutput>(event).status === "dead",
-    deadTooOften: ({ context, event }) =>
-      outputOf<FateOutput>(event).status === "dead" &&
-      context.deathsInARow + 1 >= context.timing.maxDeadEnvelopes,
+    deadTooOften: ({ context, event }) => {
+      const fate = outputOf<FateOutput>(event);
+      return (
+        fate.status === "dead" &&
+        fate.reason !== "sequence_used" &&
+        context.deathsInARow + 1 >= context.timing.maxDeadEnvelopes
+      );
+    },
     notVerifiedTooOften: ({ context, event }) =>
       errorOf(event).code === "PI_NOT_VERIFIED" &&
       context.notVerified + 1 >= context.timing.maxNotVerified,
@@ -245,7 +250,9 @@ export const payoutMachine = setup({
         deadTransactions: context.transaction
           ? [...context.deadTransactions, { txid: context.transaction.txid, reason }]
           : context.deadTransactions,
-        deathsInARow: context.deathsInARow + 1,
+        // A sequence used by someone else's transaction is contention, not a fault: only
+        // envelopes that expired or failed count towards asking a person.
+        deathsInARow: context.deathsInARow + (reason === "sequence_used" ? 0 : 1),
         transaction: null,
         // The wait before the next envelope grows with the deaths in a row.
         attempt: context.deathsInARow,

@@ -117,7 +117,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       }
     },
 
-    async buildTransaction({ payment, intent, recheck }, { replay }) {
+    async buildTransaction({ payment, intent, recheck }, { replay, signal }) {
       let current = payment;
       if (recheck || replay) {
         // Before signing again after a wait, a crash, a dead envelope or an adoption, look on
@@ -179,6 +179,8 @@ export function createActivities(deps: ActivityDeps): Activities {
         to: current.to_address,
         amount: intent.amount,
       });
+      // Stopped meanwhile (a cancel): the envelope is thrown away unsaved, so never sent.
+      if (signal.aborted) chain.discard(transaction);
       return { transaction, payment: current };
     },
 

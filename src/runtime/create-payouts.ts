@@ -27,6 +27,7 @@ import { createSqliteStore } from "../storage/sqlite-store.js";
 import type { JournalEntry, PayoutStore, StoredPayout } from "../storage/types.js";
 import { type Activities, createActivities } from "./activities.js";
 import { createPayoutInspection, type InspectOption } from "./inspection.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { type Payout, toPayout } from "./payout-view.js";
 import { PayoutRunner, type PayoutTransition, type Probe } from "./runner.js";
 import { createScrubber } from "./scrub.js";
@@ -289,6 +290,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     ...(settings.activities as Partial<Activities> | undefined),
   };
   const runners = new Map<string, PayoutRunner>();
+  const leases = new LeaseKeeper(store, owner, settings.leaseMs);
   const listeners = new Set<(event: PayoutEvent) => void>();
   let closed = false;
 
@@ -346,6 +348,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         slots,
         owner,
         leaseMs: settings.leaseMs,
+        leases,
         now,
         scrub,
         probe: settings.probe,
@@ -368,6 +371,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     fresh: boolean,
     signal?: AbortSignal,
     leased = false,
+    /** Called once the payout is taken up: driven here, found at rest, or found driven elsewhere. */
+    onTakenUp: () => void = () => {},
   ): Promise<StoredPayout> => {
     let claimed = leased;
     for (;;) {
@@ -375,6 +380,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       ensureOpen();
       const local = runners.get(key);
       if (local) {
+        onTakenUp();
         const end = await (signal ? abortable(local.done, signal) : local.done);
         if (end.status === "settled") return end.payout;
         if (end.reason === "crashed")
@@ -383,7 +389,10 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       }
       const current = await store.get(key);
       if (!current) throw new NotFoundError(`No payout with key ${key}.`);
-      if (current.settled) return current;
+      if (current.settled) {
+        onTakenUp();
+        return current;
+      }
       if (claimed || (await store.claim(key, owner, settings.leaseMs))) {
         claimed = false;
         const latest = (await store.get(key)) ?? current;
@@ -391,6 +400,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         continue;
       }
       // Driven by another process: watch it.
+      onTakenUp();
       await (signal ? sleep(settings.pollMs, undefined, { signal }) : sleep(settings.pollMs));
     }
   };
@@ -482,15 +492,31 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
   const resume: Payouts["resume"] = async ({ wait = true } = {}) => {
     ensureOpen();
-    const keys: string[] = [];
+    const unfinished: StoredPayout[] = [];
     for (let page = await store.list({ settled: false, limit: 500 }); page.length > 0; ) {
-      keys.push(...page.map((p) => p.key));
+      unfinished.push(...page);
       page = await store.list({ settled: false, limit: 500, afterKey: page[page.length - 1]!.key });
     }
-    const settling = keys.map((key) => settle(key, false));
+    // Taken up a batch at a time: ten thousand claims at once would swamp the store.
+    const settling: Array<Promise<StoredPayout>> = [];
+    for (let i = 0; i < unfinished.length; i += 32) {
+      await Promise.all(
+        unfinished.slice(i, i + 32).map(
+          ({ key }) =>
+            new Promise<void>((takenUp) => {
+              const settled = settle(key, false, undefined, false, takenUp);
+              settling.push(settled);
+              settled.then(
+                () => takenUp(),
+                () => takenUp(),
+              );
+            }),
+        ),
+      );
+    }
     if (!wait) {
       for (const promise of settling) promise.catch(() => undefined);
-      return Promise.all(keys.map(async (key) => toPayout((await store.get(key))!)));
+      return unfinished.map(toPayout);
     }
     return (await Promise.all(settling)).map(toPayout);
   };
@@ -664,9 +690,14 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       closed = true;
       const running = [...runners.values()];
       for (const runner of running) runner.stop(abandon ? "crashed" : "closed");
-      // Abandoning is a crash: nothing is waited for, a step in flight is simply dropped.
-      if (abandon) return;
+      // Abandoning is a crash: nothing is waited for, a step in flight is simply dropped,
+      // and no lease is renewed any more (a dead process renews nothing).
+      if (abandon) {
+        leases.stop();
+        return;
+      }
       await Promise.allSettled(running.map((runner) => runner.done));
+      leases.stop();
       await platform.close();
       await chain.close();
       await inspection?.then(

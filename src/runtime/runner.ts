@@ -14,6 +14,7 @@ import {
 import type { PayoutCommand } from "../machines/types.js";
 import type { PayoutStore, StoredPayout } from "../storage/types.js";
 import type { Activities } from "./activities.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 import type { Scrubber } from "./scrub.js";
 import type { SlotGate } from "./slot-gate.js";
 
@@ -45,6 +46,8 @@ export interface RunnerDeps {
   slots: SlotGate;
   owner: string;
   leaseMs: number;
+  /** Renews the leases of every runner of this runtime, in one write. */
+  leases: LeaseKeeper;
   now: () => number;
   scrub: Scrubber;
   probe: Probe | undefined;
@@ -82,7 +85,6 @@ export class PayoutRunner {
   private leaseReleased = false;
   private currentEffect: PendingEffect | undefined;
   private readonly stopController = new AbortController();
-  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -97,11 +99,7 @@ export class PayoutRunner {
     this.commands.push(...(options.commands ?? []));
     this.record = record;
     this.snapshot = restorePayout(record.snapshot, deps.machine);
-    this.renewTimer = setInterval(
-      () => void this.renewLease(),
-      Math.max(10, Math.floor(deps.leaseMs / 3)),
-    );
-    this.renewTimer.unref();
+    deps.leases.keep(this.key, () => this.leaseLost());
     this.done = this.loop(options.fresh);
   }
 
@@ -135,13 +133,10 @@ export class PayoutRunner {
     this.wakeForCommand?.();
   }
 
-  private async renewLease(): Promise<void> {
-    if (this.stopReason || this.leaseReleased) return;
-    const held = await this.deps.store
-      .renew(this.key, this.deps.owner, this.deps.leaseMs)
-      .catch(() => false);
+  /** The lease keeper found this payout's lease gone: another runner may drive it now. */
+  private leaseLost(): void {
     // A lease given up with the settling save is not lost: the renewal just raced it.
-    if (!held && !this.stopReason && !this.leaseReleased) {
+    if (!this.stopReason && !this.leaseReleased) {
       this.stopReason = "lease_lost";
       this.stopController.abort();
       this.wakeForCommand?.();
@@ -208,7 +203,7 @@ export class PayoutRunner {
       else if (this.stopReason === undefined) this.stopReason = "crashed";
       if (!isConflictError(error) && !(error instanceof ProbeCrash)) throw error;
     } finally {
-      clearInterval(this.renewTimer);
+      this.deps.leases.forget(this.key);
       for (const command of this.commands.splice(0)) command.resolve(false);
       if (
         this.stopReason !== "crashed" &&

@@ -160,6 +160,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
       return true;
     },
 
+    async renewAll(owner, ttlMs) {
+      const held: string[] = [];
+      for (const [key, lease] of leases) {
+        if (lease.owner === owner && live(lease)) {
+          lease.expiresAt = now() + ttlMs;
+          held.push(key);
+        }
+      }
+      return held;
+    },
+
     async release(key, owner) {
       if (leases.get(key)?.owner === owner) leases.delete(key);
     },

@@ -337,6 +337,14 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
       return result.changes === 1;
     },
 
+    async renewAll(owner, ttlMs) {
+      const t = now();
+      const rows = sql(
+        "UPDATE payouts SET lease_expires_at = ? WHERE lease_owner = ? AND lease_expires_at > ? RETURNING key",
+      ).all(t + ttlMs, owner, t) as Array<{ key: string }>;
+      return rows.map((r) => r.key);
+    },
+
     async release(key, owner) {
       sql(
         "UPDATE payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE key = ? AND lease_owner = ?",

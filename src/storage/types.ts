@@ -125,6 +125,8 @@ export interface PayoutStore {
   ): Promise<StoredPayout | undefined>;
   /** Extends `owner`'s live lease; false if it was lost. */
   renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends every live lease of `owner` in one step; returns the keys it still holds. */
+  renewAll(owner: string, ttlMs: number): Promise<string[]>;
   /** Gives `owner`'s lease up (a no-op if another holds it). */
   release(key: string, owner: string): Promise<void>;
   /** Takes the slot of a scope for a payout; true if it now holds it (also when it already did). */

@@ -250,6 +250,26 @@ export function payoutStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.claim("a", "two", 1000)).toBe(false);
     });
 
+    test("renewAll extends every live lease of an owner in one step and names them", async () => {
+      const store = await make();
+      for (const key of ["a", "b", "c"]) {
+        await store.create(
+          { key, intent, write: write("created", "created.queued") },
+          line(null, "x", "PAY"),
+        );
+      }
+      await store.claim("a", "one", 1000);
+      await store.claim("b", "one", 1000);
+      await store.claim("c", "two", 1000);
+      time += 500;
+      expect((await store.renewAll("one", 1000)).sort()).toEqual(["a", "b"]);
+      time += 700; // past the first expiry, within the renewed one
+      expect(await store.claim("a", "two", 1000)).toBe(false);
+      expect(await store.claim("c", "one", 1000)).toBe(true);
+      time += 2000;
+      expect(await store.renewAll("one", 1000)).toEqual([]);
+    });
+
     test("a save can give the lease up in the same step", async () => {
       const store = await make();
       await store.create(

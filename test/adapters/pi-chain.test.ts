@@ -17,7 +17,7 @@ const chainFor = (sandbox: Sandbox, extra: Partial<Parameters<typeof createPiCha
 
 piChainContract("createPiChain over HTTP", async () => {
   const sandbox = await testSandbox({ ledgerIntervalMs: 10 });
-  return { sandbox, chain: chainFor(sandbox) };
+  return { sandbox, chain: chainFor(sandbox), elsewhere: chainFor(sandbox) };
 });
 
 const errorOf = async (promise: Promise<unknown>) =>
@@ -116,7 +116,8 @@ describe("createPiChain", () => {
     // A real tx_bad_seq for a transaction that never landed stays a failure.
     sandbox.clearFaults();
     const rival = await chain.buildPayment(request(sandbox, "Q".repeat(28)));
-    const other = await chain.buildPayment(request(sandbox, "R".repeat(28)));
+    // Another process, building on the same sequence.
+    const other = await chainFor(sandbox).buildPayment(request(sandbox, "R".repeat(28)));
     await chain.submit(rival);
     expect(await chain.submit(other)).toMatchObject({
       status: "failed",

@@ -3,8 +3,11 @@ import type { PiChain } from "../../src/adapters/index.js";
 import { parseAmount } from "../../src/domain/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 
-/** What a contract run needs: a fresh sandbox (ledgers closing on their own) and the chain under test. */
-export type ChainSetup = () => Promise<{ sandbox: Sandbox; chain: PiChain }>;
+/**
+ * What a contract run needs: a fresh sandbox (ledgers closing on their own), the chain under
+ * test, and a second instance on the same wallet, as another process would have.
+ */
+export type ChainSetup = () => Promise<{ sandbox: Sandbox; chain: PiChain; elsewhere: PiChain }>;
 
 /** The Pi chain port's contract, checked against the sandbox over HTTP. */
 export function piChainContract(name: string, setup: ChainSetup): void {
@@ -72,10 +75,10 @@ export function piChainContract(name: string, setup: ChainSetup): void {
       });
     });
 
-    test("an envelope whose sequence was used by another transaction is dead at once", async () => {
-      const { sandbox, chain } = await setup();
+    test("an envelope whose sequence was used by another process's transaction is dead at once", async () => {
+      const { sandbox, chain, elsewhere } = await setup();
       const to = sandbox.users[0]!.address!;
-      const first = await chain.buildPayment({
+      const first = await elsewhere.buildPayment({
         paymentId: "E".repeat(28),
         to,
         amount: parseAmount("1"),
@@ -86,12 +89,35 @@ export function piChainContract(name: string, setup: ChainSetup): void {
         amount: parseAmount("1"),
       });
       expect(rival.sequence).toBe(first.sequence);
-      await chain.submit(first);
+      await elsewhere.submit(first);
       expect(await chain.submit(rival)).toMatchObject({
         status: "failed",
         resultCodes: { transaction: "tx_bad_seq" },
       });
       expect(await chain.fate(rival)).toEqual({ status: "dead", reason: "sequence_used" });
+    });
+
+    test("in one process, envelopes take turns on the wallet's sequence instead of colliding", async () => {
+      const { sandbox, chain } = await setup();
+      const to = sandbox.users[0]!.address!;
+      const first = await chain.buildPayment({
+        paymentId: "G".repeat(28),
+        to,
+        amount: parseAmount("1"),
+      });
+      let secondBuilt = false;
+      const second = chain
+        .buildPayment({ paymentId: "H".repeat(28), to, amount: parseAmount("1") })
+        .then((tx) => {
+          secondBuilt = true;
+          return tx;
+        });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(secondBuilt).toBe(false);
+      expect(await chain.submit(first)).toMatchObject({ status: "applied" });
+      const next = await second;
+      expect(BigInt(next.sequence)).toBe(BigInt(first.sequence) + 1n);
+      expect(await chain.submit(next)).toMatchObject({ status: "applied" });
     });
 
     test("reads the latest ledger and the wallet", async () => {

@@ -17,6 +17,7 @@ import {
   startPayout,
 } from "../../src/machines/index.js";
 import { createActivities } from "../../src/runtime/activities.js";
+import { LeaseKeeper } from "../../src/runtime/lease-keeper.js";
 import { PayoutRunner, type Probe } from "../../src/runtime/runner.js";
 import { createScrubber } from "../../src/runtime/scrub.js";
 import { SlotGate } from "../../src/runtime/slot-gate.js";
@@ -347,6 +348,7 @@ describe("each path of the model, checked against the sandbox", () => {
       slots,
       owner: "model",
       leaseMs: 60_000,
+      leases: new LeaseKeeper(store, "model", 60_000),
       now,
       scrub: createScrubber([sandbox.apiKey, sandbox.walletSeed]),
       probe,

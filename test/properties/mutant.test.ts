@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import { createPiChain } from "../../src/adapters/index.js";
 import type { Activities } from "../../src/index.js";
 import {
   checkInvariants,
@@ -21,12 +20,8 @@ import {
 function freshEnvelopeOnResume(system: () => System): Partial<Activities> {
   return {
     async submitTransaction({ key, transaction }, { replay }) {
-      const { sandbox, store } = system();
-      const chain = createPiChain({
-        network: sandbox.network,
-        walletSeed: sandbox.walletSeed,
-        horizonUrl: sandbox.horizonUrl,
-      });
+      // The runtime's own chain adapter, so that its envelope bookkeeping sees every send.
+      const { store, chain } = system();
       if (!replay) return chain.submit(transaction);
       const payout = (await store.get(key))!;
       const payment = payout.snapshot.context.payment!;

@@ -1,5 +1,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
+import { createPiChain } from "../../src/adapters/index.js";
+import type { PiChain } from "../../src/adapters/types.js";
 import {
   type Activities,
   createPayouts,
@@ -22,6 +24,8 @@ export interface System {
   sandbox: Sandbox;
   store: PayoutStore;
   runtime: Payouts;
+  /** The current runtime's chain adapter (a process has one; a restart makes a new one). */
+  chain: PiChain;
   crash: CrashSwitch;
   incompleteLimit: "app" | "user";
   mutant: Partial<Activities> | undefined;
@@ -76,9 +80,18 @@ export class CrashSwitch {
 
 const users = 4;
 
+const chainFor = (sandbox: Sandbox) =>
+  createPiChain({
+    network: sandbox.network,
+    walletSeed: sandbox.walletSeed,
+    horizonUrl: sandbox.horizonUrl,
+    timeBoundSeconds: 30,
+  });
+
 function runtimeFor(system: Omit<System, "runtime" | "crash">, crash: CrashSwitch): Payouts {
-  const { sandbox } = system;
+  const { sandbox, chain } = system;
   return createPayouts({
+    chain,
     apiKey: sandbox.apiKey,
     walletSeed: sandbox.walletSeed,
     network: sandbox.network,
@@ -92,7 +105,6 @@ function runtimeFor(system: Omit<System, "runtime" | "crash">, crash: CrashSwitc
     slotPollMs: 2,
     pollMs: 2,
     leaseMs: 500,
-    timeBoundSeconds: 30,
     createGraceMs: 40,
     probe: crash.probe,
     ...(system.mutant ? { activities: system.mutant } : {}),
@@ -142,7 +154,12 @@ export async function startSystem(options: {
     crashesInFlight: 0,
   };
   const crash = new CrashSwitch();
-  const system = { ...base, crash, runtime: undefined as unknown as Payouts } as System;
+  const system = {
+    ...base,
+    chain: chainFor(sandbox),
+    crash,
+    runtime: undefined as unknown as Payouts,
+  } as System;
   if (options.mutant) system.mutant = options.mutant(() => system);
   system.runtime = runtimeFor(system, crash);
   return system;
@@ -152,6 +169,7 @@ export async function startSystem(options: {
 async function restart(system: System): Promise<void> {
   await system.runtime.close({ abandon: true });
   system.crash = new CrashSwitch();
+  system.chain = chainFor(system.sandbox);
   system.runtime = runtimeFor(system, system.crash);
   void system.runtime.resume({ wait: false }).catch(() => undefined);
 }

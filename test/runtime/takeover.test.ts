@@ -15,6 +15,7 @@ describe("leases between processes", () => {
     const viaA: PayoutStore = {
       ...shared,
       renew: async (...args) => (partitioned ? false : shared.renew(...args)),
+      renewAll: async (...args) => (partitioned ? [] : shared.renewAll(...args)),
     };
     let resumeA!: () => void;
     const a = testPayouts(sandbox, {

@@ -332,6 +332,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
       return result.rowCount === 1;
     },
 
+    async renewAll(owner, ttlMs) {
+      const params: unknown[] = [owner];
+      const now = nowSql(params);
+      params.push(ttlMs);
+      const { rows } = await (await open()).query<{ key: string }>(
+        `UPDATE ${s}.payouts SET lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000)
+         WHERE lease_owner = $1 AND lease_expires_at > ${now} RETURNING key`,
+        params,
+      );
+      return rows.map((r) => r.key);
+    },
+
     async release(key, owner) {
       await (await open()).query(
         `UPDATE ${s}.payouts SET lease_owner = NULL, lease_expires_at = NULL WHERE key = $1 AND lease_owner = $2`,
