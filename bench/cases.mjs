@@ -30,7 +30,7 @@ const pgUrl =
 
 /** A PostgreSQL store in a fresh schema, or undefined when no server answers. */
 async function postgresStore() {
-  const pool = new pg.Pool({ connectionString: pgUrl, max: 10, connectionTimeoutMillis: 2000 });
+  const pool = new pg.Pool({ connectionString: pgUrl, max: 10, connectionTimeoutMillis: 30_000 });
   try {
     await pool.query("SELECT 1");
   } catch {

@@ -110,6 +110,12 @@ export const errorCatalog: readonly ErrorCodeInfo[] = [
     "Export the 56-character seed starting with S.",
   ),
   entry(
+    "INVALID_CHANNEL_SEEDS",
+    "ConfigurationError",
+    "An entry of PI_CHANNEL_SEEDS is not a secret seed (command line).",
+    "Give comma-separated 56-character seeds starting with S, or unset it.",
+  ),
+  entry(
     "INVALID_NETWORK",
     "ConfigurationError",
     'PI_NETWORK is not "Pi Network" or "Pi Testnet".',

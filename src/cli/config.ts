@@ -124,6 +124,25 @@ export function credentials(env: NodeJS.ProcessEnv): { apiKey: string; walletSee
   return { apiKey, walletSeed };
 }
 
+/**
+ * Channel accounts' seeds (opt-in throughput, see docs/benchmarks.md), from
+ * `PI_CHANNEL_SEEDS`: comma-separated, environment only since they are secrets.
+ */
+export function channelSeeds(env: NodeJS.ProcessEnv): string[] {
+  const seeds = (env.PI_CHANNEL_SEEDS ?? "")
+    .split(",")
+    .map((seed) => seed.trim())
+    .filter((seed) => seed.length > 0);
+  const bad = seeds.findIndex((seed) => !StrKey.isValidEd25519SecretSeed(seed));
+  if (bad >= 0) {
+    throw new ConfigurationError(
+      `PI_CHANNEL_SEEDS holds something that is not a secret seed (entry ${bad + 1}); its value is not shown.`,
+      "INVALID_CHANNEL_SEEDS",
+    );
+  }
+  return seeds;
+}
+
 /** A payouts runtime configured from flags and the environment. */
 export function runtimeFrom(
   flags: RuntimeFlags,
@@ -131,6 +150,7 @@ export function runtimeFrom(
   extra: Partial<PayoutsOptions> = {},
 ): { payouts: Payouts; store: PayoutStore; location: string } {
   const { apiKey, walletSeed } = credentials(env);
+  const channels = channelSeeds(env);
   const network = networkOf(flags, env);
   const apiUrl = url("PI_API_URL (or --api-url)", flags.apiUrl ?? env.PI_API_URL);
   const horizonUrl = url(
@@ -150,6 +170,7 @@ export function runtimeFrom(
     ...(flags.leaseMs ? { leaseMs: flags.leaseMs } : {}),
     ...(flags.pollMs ? { pollMs: flags.pollMs, slotPollMs: flags.pollMs } : {}),
     ...(flags.timeBound ? { timeBoundSeconds: flags.timeBound } : {}),
+    ...(channels.length > 0 ? { channels } : {}),
     ...extra,
   });
   return { payouts, store, location };

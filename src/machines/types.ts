@@ -134,6 +134,8 @@ export interface CreateInput {
 export interface CreateOutput {
   payment: PaymentDTO | null;
   adopted: boolean;
+  /** Stray payments of ended payouts that blocked the create and were cancelled first. */
+  cancelledStrays?: string[];
 }
 export interface BuildInput {
   key: string;

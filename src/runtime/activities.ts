@@ -20,6 +20,7 @@ import type {
 } from "../machines/types.js";
 import type { PayoutStore } from "../storage/types.js";
 import type { SlotGate } from "./slot-gate.js";
+import { isStray } from "./strays.js";
 
 /** What an effect is told besides its input. */
 export interface ActivityContext {
@@ -92,28 +93,43 @@ export function createActivities(deps: ActivityDeps): Activities {
         if (ours) return { payment: ours, adopted: true };
         if (onlyFind) return { payment: null, adopted: false };
       }
-      try {
-        const payment = await platform.createPayment({
-          uid: intent.uid,
-          amount: intent.amount,
-          memo: intent.memo,
-          metadata: { ...intent.metadata, [PAYOUT_KEY_FIELD]: key },
-        });
-        return { payment, adopted: false };
-      } catch (error) {
-        if (!isOngoingPaymentError(error) || !error.payment) throw error;
-        const blocker = error.payment.metadata?.[PAYOUT_KEY_FIELD];
-        // Our own payment from an attempt whose answer was lost: adopt it (P2).
-        if (blocker === key) return { payment: error.payment, adopted: true };
-        // Another payout of ours holds Pi's slot (Pi applies the rule more widely than
-        // configured): wait for it rather than fail.
-        if (typeof blocker === "string" && (await store.get(blocker)) !== undefined) {
-          throw new PiPaymentsError(
-            `Pi is busy with payout ${blocker}'s payment ${error.payment.identifier}; this payout waits for it.`,
-            { code: "BLOCKED_BY_OWN_PAYOUT", retryable: true, details: { blockingKey: blocker } },
-          );
+      const cancelledStrays: string[] = [];
+      for (;;) {
+        try {
+          const payment = await platform.createPayment({
+            uid: intent.uid,
+            amount: intent.amount,
+            memo: intent.memo,
+            metadata: { ...intent.metadata, [PAYOUT_KEY_FIELD]: key },
+          });
+          return {
+            payment,
+            adopted: false,
+            ...(cancelledStrays.length ? { cancelledStrays } : {}),
+          };
+        } catch (error) {
+          if (!isOngoingPaymentError(error) || !error.payment) throw error;
+          const blocker = error.payment.metadata?.[PAYOUT_KEY_FIELD];
+          // Our own payment from an attempt whose answer was lost: adopt it (P2).
+          if (blocker === key) return { payment: error.payment, adopted: true };
+          const record = typeof blocker === "string" ? await store.get(blocker) : undefined;
+          // A late create of a payout that has ended: cancel it and try again, once per
+          // stray (the journal records which), instead of waiting for `recover()`.
+          if (isStray(record, error.payment) && cancelledStrays.length < 3) {
+            await platform.cancelPayment(error.payment.identifier);
+            cancelledStrays.push(error.payment.identifier);
+            continue;
+          }
+          // Another payout of ours holds Pi's slot (Pi applies the rule more widely than
+          // configured): wait for it rather than fail.
+          if (record !== undefined) {
+            throw new PiPaymentsError(
+              `Pi is busy with payout ${blocker}'s payment ${error.payment.identifier}; this payout waits for it.`,
+              { code: "BLOCKED_BY_OWN_PAYOUT", retryable: true, details: { blockingKey: blocker } },
+            );
+          }
+          throw error;
         }
-        throw error;
       }
     },
 

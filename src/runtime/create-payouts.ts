@@ -32,6 +32,7 @@ import { type Payout, toPayout } from "./payout-view.js";
 import { PayoutRunner, type PayoutTransition, type Probe } from "./runner.js";
 import { createScrubber } from "./scrub.js";
 import { SlotGate } from "./slot-gate.js";
+import { isStray } from "./strays.js";
 
 /** Options of {@link createPayouts}. */
 export interface PayoutsOptions {
@@ -340,6 +341,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     fresh: boolean,
     commands: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }> = [],
   ): PayoutRunner => {
+    // Every caller claimed the payout first, and the runtime may have closed during that
+    // await: a runner started now would drive the payout beside its next owner.
+    ensureOpen();
     const runner = new PayoutRunner(
       {
         machine,
@@ -596,10 +600,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         }
         const record = await store.get(key);
         if (record) {
-          const stray =
-            record.paymentId !== payment.identifier &&
-            (record.state === "completed" || record.state === "cancelled");
-          if (stray) report.cancelledStrays.push(await platform.cancelPayment(payment.identifier));
+          if (isStray(record, payment))
+            report.cancelledStrays.push(await platform.cancelPayment(payment.identifier));
           else if (record.paymentId === null)
             report.adopted.push({ key, paymentId: payment.identifier });
           else if (record.paymentId !== payment.identifier) report.orphans.push(payment);
@@ -650,7 +652,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
             const payout = await store
               .claimNext(owner, settings.leaseMs, [...runners.keys()])
               .catch(() => undefined);
-            if (!payout || stopping) break;
+            if (!payout || stopping || closed) break;
             took = true;
             claimed += 1;
             // Version 1 has never run an effect (the first one queues for a slot): nothing to replay.

@@ -392,6 +392,7 @@ function journalDetails(event: PayoutEvent): Record<string, unknown> {
   const payment = output.payment as { identifier?: string } | null | undefined;
   if (payment !== undefined) details.paymentId = payment?.identifier ?? null;
   if (output.adopted === true) details.adopted = true;
+  if (Array.isArray(output.cancelledStrays)) details.cancelledStrays = output.cancelledStrays;
   const transaction = output.transaction as
     | { txid?: string; sequence?: string; maxTime?: number; ledger?: number }
     | undefined;

@@ -62,7 +62,7 @@ const optionsSchema = z.strictObject({
   walletBalance: amountText.default("100000"),
   users: z.union([z.number().int().min(0), z.array(userInitSchema)]).default(3),
   ledgerIntervalMs: z.union([z.number().int().min(1), z.literal("manual")]).default(5000),
-  clock: z.enum(["wall", "simulated"]).default("wall"),
+  clock: z.enum(["wall", "simulated"]).optional(),
   ledgerSeconds: z.number().int().min(1).default(5),
   incompleteLimit: z.enum(["app", "user"]).default("app"),
   oneTransactionPerAccountPerLedger: z.boolean().default(false),
@@ -80,9 +80,9 @@ const optionsSchema = z.strictObject({
 
 /**
  * Options of {@link startSandbox}. Every one has a default; the defaults model the real
- * network (5 s ledgers on the wall clock). Tests usually want
- * `{ ledgerIntervalMs: 10, clock: "simulated" }`: fast ledgers that each count as 5 s of
- * chain time, so time bounds expire after a few closes.
+ * network (5 s ledgers on the wall clock). Tests usually want `{ ledgerIntervalMs: 10 }`:
+ * fast ledgers that each count as 5 s of chain time (the simulated clock, the default for
+ * ledgers under 1 s), so time bounds expire after a few closes.
  */
 export interface SandboxOptions {
   /** Interface to bind. @default "127.0.0.1" */
@@ -101,7 +101,12 @@ export interface SandboxOptions {
   users?: number | SandboxUserInit[];
   /** Close a ledger every N ms, or only when told (`closeLedger()`). @default 5000 */
   ledgerIntervalMs?: number | "manual";
-  /** Chain time from the wall clock, or advanced `ledgerSeconds` per close. @default "wall" */
+  /**
+   * Chain time from the wall clock, or advanced `ledgerSeconds` per close. On the wall clock
+   * each close must advance at least 1 s, so ledgers faster than that would run ahead of
+   * real time and time bounds would expire early. @default "simulated" for manual ledgers
+   * or ledgers under 1 s, else "wall"
+   */
   clock?: "wall" | "simulated";
   /** Chain seconds per ledger under the simulated clock. @default 5 */
   ledgerSeconds?: number;
@@ -199,6 +204,12 @@ export interface Sandbox extends SandboxInfo {
   requests(): RequestLogEntry[];
   /** Empties the request log. */
   clearRequests(): void;
+  /**
+   * Requests being handled now (received, not yet answered or dropped), including
+   * submissions held until their ledger closes. Tests wait for 0 before a final look, so
+   * that a request a crashed client left in flight has had its effect.
+   */
+  inFlight(): number;
   /** Replaces the active faults. */
   setFaults(rules: FaultRule[]): void;
   /** Adds faults to the active ones. */
@@ -231,7 +242,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const chain = new SandboxChain({
     passphrase: settings.network,
-    clock: settings.clock,
+    clock:
+      settings.clock ??
+      (settings.ledgerIntervalMs === "manual" || settings.ledgerIntervalMs < 1000
+        ? "simulated"
+        : "wall"),
     ledgerSeconds: settings.ledgerSeconds,
     baseFee: BigInt(settings.baseFeeStroops),
     baseReserve: amountToStroops(parseAmount(settings.baseReserve)),
@@ -351,7 +366,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }),
   };
 
+  let inFlight = 0;
   const server = createServer((req, res) => {
+    inFlight += 1;
+    let counted = true;
+    const done = () => {
+      if (counted) inFlight -= 1;
+      counted = false;
+    };
+    res.once("close", done);
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent)
         send(
@@ -474,6 +497,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clearRequests: () => {
       log.length = 0;
     },
+    inFlight: () => inFlight,
     setFaults: (rules) => faults.set(rules),
     addFaults: (rules) => faults.add(rules),
     clearFaults: () => faults.clear(),

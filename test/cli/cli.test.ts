@@ -83,6 +83,24 @@ describe("the pi-payments command line", () => {
     expect((await runCli(["journal", "cli-1"], env)).stdout).toContain("createPiPayment.done");
   });
 
+  test("PI_CHANNEL_SEEDS sends the transaction through a channel account; the wallet still pays", async () => {
+    const sandbox = await testSandbox({ ledgerIntervalMs: 10, clock: "simulated" });
+    const channel = Keypair.random();
+    sandbox.chain.createAccount(channel.publicKey(), 100n * 10_000_000n);
+    const env = { ...envFor(sandbox), PI_CHANNEL_SEEDS: ` ${channel.secret()} ,` };
+    const paid = await runCli(
+      ["pay", "--key", "ch-1", "--uid", "user-1", "--amount", "1", "--memo", "m", "--json"],
+      env,
+    );
+    expect(paid.code).toBe(0);
+    const { txid } = JSON.parse(paid.stdout);
+    expect(sandbox.chain.transaction(txid)?.sourceAccount).toBe(channel.publicKey());
+    expect(sandbox.ledgerPayments()).toEqual([
+      expect.objectContaining({ txid, from: sandbox.walletAddress }),
+    ]);
+    expect(paid.stdout + paid.stderr).not.toContain(channel.secret());
+  });
+
   test("a failed payout exits 3 with its reason; retry after the fix exits 0; cancel exits 4", async () => {
     const sandbox = await testSandbox({
       ledgerIntervalMs: 10,
@@ -135,6 +153,11 @@ describe("the pi-payments command line", () => {
       "a malformed PI_WALLET_SEED",
       { PI_WALLET_SEED: "SNOT-A-SEED-BUT-SECRET-LOOKING-123" },
       /PI_WALLET_SEED is not a wallet secret seed/,
+    ],
+    [
+      "a malformed PI_CHANNEL_SEEDS",
+      { PI_CHANNEL_SEEDS: `${Keypair.random().secret()},SNOT-A-SEED-BUT-SECRET-LOOKING-123` },
+      /PI_CHANNEL_SEEDS holds something that is not a secret seed \(entry 2\)/,
     ],
     ["PI_NETWORK", { PI_NETWORK: "Pi Mainnet" }, /PI_NETWORK \(or --network\) must be/],
     [

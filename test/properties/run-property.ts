@@ -22,6 +22,7 @@ export async function runProperty(store: "memory" | "sqlite", defaultRuns: numbe
   let ran = 0;
   let crashes = 0;
   let crashesInFlight = 0;
+  let strays = 0;
   const outcomes = new Map<string, number>();
   const started = performance.now();
   await fc.assert(
@@ -42,6 +43,7 @@ export async function runProperty(store: "memory" | "sqlite", defaultRuns: numbe
         await checkInvariants(system, payouts);
         crashes += system.crashes;
         crashesInFlight += system.crashesInFlight;
+        strays += system.strays;
         for (const payout of payouts) {
           const outcome =
             payout.state === "failed" ? `failed:${payout.failure?.code}` : payout.state;
@@ -69,6 +71,7 @@ export async function runProperty(store: "memory" | "sqlite", defaultRuns: numbe
         .map(([site, n]) => `${site} ${n}`)
         .join(", ")}`,
       `payouts: ${[...outcomes].map(([outcome, n]) => `${outcome} ${n}`).join(", ")}`,
+      `late creates cancelled as strays at the end: ${strays}`,
     ].join("\n"),
   );
   expect(ran).toBe(runs);

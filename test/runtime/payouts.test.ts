@@ -194,6 +194,40 @@ describe("createPayouts", () => {
     expect((await payouts.retry("blocked")).state).toBe("completed");
   });
 
+  test("a late create of an ended payout (a stray) is cancelled when it blocks the next one, and recover() cancels the rest", async () => {
+    const sandbox = await testSandbox(fast);
+    const payouts = testPayouts(sandbox);
+    const user = sandbox.users[0]!.uid;
+    const first = await payouts.pay({ key: "first", uid: user, amount: 1, memo: "m" });
+    // What a create request still in flight when its process died looks like once it lands.
+    const strayOf = async (key: string) =>
+      (
+        await piFetch(sandbox, "POST", "/v2/payments", {
+          payment: { amount: 1, memo: "m", metadata: { pi_payments_key: key }, uid: user },
+        })
+      ).body.identifier as string;
+    const stray = await strayOf("first");
+
+    const second = await payouts.pay({ key: "second", uid: user, amount: 2, memo: "m" });
+    expect(second.state).toBe("completed");
+    const cancelled = sandbox.payments().find((p) => p.identifier === stray)!;
+    expect(cancelled.status).toMatchObject({ cancelled: true, developer_completed: false });
+    const created = (await payouts.journal("second")).find(
+      (e) => e.event === "createPiPayment.done",
+    );
+    expect(created?.details).toMatchObject({ cancelledStrays: [stray] });
+    expect(sandbox.ledgerPayments().map((p) => p.memo)).toEqual([
+      first.paymentId,
+      second.paymentId,
+    ]);
+
+    // A stray nothing runs into is left for recover(), which cancels it too.
+    const late = await strayOf("second");
+    const report = await payouts.recover();
+    expect(report.cancelledStrays.map((p) => p.identifier)).toEqual([late]);
+    expect(sandbox.payments().filter((p) => !p.status.cancelled)).toHaveLength(2);
+  });
+
   test("a payment that differs from the intent is cancelled and never signed (P5)", async () => {
     const sandbox = await testSandbox({
       ...fast,

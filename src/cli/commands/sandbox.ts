@@ -66,7 +66,7 @@ export function sandboxCommand(program: Command, io: CliIo): void {
           host: flags.host,
           network: flags.network,
           ledgerIntervalMs: flags.ledgerInterval,
-          clock: flags.clock ?? (flags.ledgerInterval < 1000 ? "simulated" : "wall"),
+          ...(flags.clock ? { clock: flags.clock } : {}),
           users: flags.users,
           incompleteLimit: flags.incompleteLimit,
           linkLagMs: flags.linkLag,
