@@ -37,7 +37,9 @@ const commands = [
   "migrate",
 ];
 
-describe("the pi-payments command line", () => {
+// Each test starts CLI processes (about 0.6 s each alone); under a full parallel run on a
+// small CI machine they take several times longer, so these get a wider timeout.
+describe("the pi-payments command line", { timeout: 120_000 }, () => {
   test.each(commands)("%s --help explains itself", async (command) => {
     const { code, stdout } = await runCli([command, "--help"]);
     expect(code).toBe(0);

@@ -64,5 +64,5 @@ describe("generated docs", () => {
     );
     expect(run.stdout + run.stderr).not.toMatch(/warning|error\]/i);
     expect(run.status).toBe(0);
-  }, 60_000);
+  }, 180_000);
 });

@@ -49,7 +49,7 @@ function runPayer(sandbox: Sandbox, args: string[], killWhen?: () => boolean): P
     const timer = setTimeout(() => {
       kill();
       reject(new Error(`payer timed out; stderr: ${stderr}`));
-    }, 30_000);
+    }, 90_000);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
       if (watcher) clearInterval(watcher);
