@@ -357,6 +357,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         scrub,
         probe: settings.probe,
         onTransition: emit,
+        forgetEnvelope: (transaction) => chain.discard(transaction),
       },
       record,
       { fresh, commands },

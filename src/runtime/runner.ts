@@ -1,3 +1,4 @@
+import type { SignedTransaction } from "../adapters/types.js";
 import { isConflictError, serializeError } from "../domain/errors.js";
 import type { PayoutMachine } from "../machines/payout-machine.js";
 import {
@@ -52,6 +53,12 @@ export interface RunnerDeps {
   scrub: Scrubber;
   probe: Probe | undefined;
   onTransition: (transition: PayoutTransition, snapshot: PayoutSnapshot) => void;
+  /**
+   * Tells the chain adapter that this process will not send an envelope (any more): one
+   * built but never saved, or the saved one of a payout this runner stops driving. Frees
+   * the source account's sequence number for this process's next envelope.
+   */
+  forgetEnvelope: (transaction: SignedTransaction) => void;
 }
 
 /** How a run ended. */
@@ -172,6 +179,7 @@ export class PayoutRunner {
         this.stopController.signal.addEventListener("abort", stop);
         const result = this.execute(effect, controller.signal, replay);
         replay = false;
+        let kept = false;
         try {
           for (;;) {
             const next = await Promise.race([result, this.commandArrival()]);
@@ -191,11 +199,15 @@ export class PayoutRunner {
             });
             if (this.stopReason) break;
             await this.commit(next, eventName(next));
+            kept = true;
             break;
           }
         } finally {
           this.currentEffect = undefined;
           this.stopController.signal.removeEventListener("abort", stop);
+          // An envelope built but not saved is never sent by anyone: give its sequence back
+          // (otherwise this process's next build would wait out the envelope's time bound).
+          if (!kept) void result.then((event) => this.forgetBuilt(event));
         }
       }
     } catch (error) {
@@ -204,6 +216,9 @@ export class PayoutRunner {
       if (!isConflictError(error) && !(error instanceof ProbeCrash)) throw error;
     } finally {
       this.deps.leases.forget(this.key);
+      // Whoever drives this payout next (here or elsewhere) takes its envelope's fate over.
+      const saved = this.snapshot.context.transaction;
+      if (saved) this.deps.forgetEnvelope(saved);
       for (const command of this.commands.splice(0)) command.resolve(false);
       if (
         this.stopReason !== "crashed" &&
@@ -214,6 +229,11 @@ export class PayoutRunner {
       }
     }
     return { status: "stopped", reason: this.stopReason ?? "closed", payout: this.record };
+  }
+
+  private forgetBuilt(event: PayoutEvent): void {
+    const built = (event.output as { transaction?: SignedTransaction } | undefined)?.transaction;
+    if (built?.envelope) this.deps.forgetEnvelope(built);
   }
 
   private get detail(): string {

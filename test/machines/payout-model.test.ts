@@ -6,6 +6,7 @@ import {
   toDirectedGraph,
 } from "xstate/graph";
 import { createPiChain, createPiPlatform } from "../../src/adapters/index.js";
+import type { SignedTransaction } from "../../src/adapters/types.js";
 import { StorageError } from "../../src/domain/index.js";
 import {
   describeState,
@@ -353,6 +354,7 @@ describe("each path of the model, checked against the sandbox", () => {
       scrub: createScrubber([sandbox.apiKey, sandbox.walletSeed]),
       probe,
       onTransition: () => {},
+      forgetEnvelope: (transaction: SignedTransaction) => chain.discard(transaction),
     };
     try {
       let fresh = true;

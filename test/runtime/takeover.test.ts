@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { PayoutStore } from "../../src/index.js";
+import { ConflictError, type PayoutStore } from "../../src/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
 import { testSandbox } from "../helpers/sandbox.js";
@@ -50,6 +50,35 @@ describe("leases between processes", () => {
     expect(firstB).toBeGreaterThan(0);
     expect(journal.slice(firstB).every((j) => j.owner === "worker-b")).toBe(true);
     expectPaidAtMostOnce(sandbox, [done!]);
+  });
+
+  test("an envelope built but never saved (its save was refused) does not hold the wallet's sequence", async () => {
+    const sandbox = await testSandbox(fast);
+    const shared = createMemoryStore();
+    let refused = 0;
+    // The lease lost between signing and saving: the save of the signed envelope is refused once.
+    const store: PayoutStore = {
+      ...shared,
+      save: async (key, version, write, entry, options) => {
+        if (entry.event === "buildTransaction.done" && refused === 0) {
+          refused += 1;
+          throw new ConflictError(`Payout ${key} is held by another process.`);
+        }
+        return shared.save(key, version, write, entry, options);
+      },
+    };
+    // Without giving the sequence back, the next build would wait out twice the time bound
+    // (20 minutes here): the test's timeout catches that.
+    const payouts = testPayouts(sandbox, { store, timeBoundSeconds: 600 });
+    const payout = await payouts.pay({
+      key: "k",
+      uid: sandbox.users[0]!.uid,
+      amount: 1,
+      memo: "m",
+    });
+    expect(refused).toBe(1);
+    expect(payout.state).toBe("completed");
+    expectPaidAtMostOnce(sandbox, [payout]);
   });
 
   test("payouts queued behind a dead process's payout take it over once its lease expires", async () => {
