@@ -84,6 +84,11 @@ export function sandboxCommand(program: Command, io: CliIo): void {
           for (const user of info.users)
             io.out(`  User:     ${user.uid}  ${user.address ?? "(no wallet)"}`);
           io.out("Admin endpoints under /__sandbox (faults, ledgers, users). Ctrl-C to stop.");
+          // The settings the other commands read, ready to paste into a second terminal.
+          io.out("Pay from another terminal after pasting:");
+          io.out(
+            `  export PI_API_KEY=${info.apiKey} PI_WALLET_SEED=${info.walletSeed} PI_NETWORK="${info.network}" PI_API_URL=${info.apiUrl} PI_HORIZON_URL=${info.horizonUrl}`,
+          );
         }
         await io.untilInterrupted();
         await sandbox.close();
