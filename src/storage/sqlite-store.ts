@@ -1,14 +1,7 @@
 import Database from "better-sqlite3";
 import { ConflictError, StorageError } from "../domain/errors.js";
-import type {
-  JournalEntry,
-  JournalInput,
-  ListFilter,
-  PayoutStore,
-  PayoutWrite,
-  SaveOptions,
-  StoredPayout,
-} from "./types.js";
+import { type JournalRow, type PayoutRow, toEntry, toPayout } from "./sql-rows.js";
+import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "./types.js";
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -63,64 +56,8 @@ const migrations: string[] = [
    CREATE TABLE slots (scope TEXT PRIMARY KEY, key TEXT NOT NULL);`,
 ];
 
-interface Row {
-  key: string;
-  intent: string;
-  state: string;
-  state_detail: string;
-  snapshot: string;
-  version: number;
-  payment_id: string | null;
-  txid: string | null;
-  settled: number;
-  created_at: string;
-  updated_at: string;
-}
-
-interface JournalRow {
-  seq: number;
-  key: string;
-  at: string;
-  from_state: string | null;
-  to_state: string;
-  event: string;
-  details: string;
-  version: number;
-  owner: string | null;
-}
-
 const columns =
   "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at";
-
-function toPayout(row: Row): StoredPayout {
-  return {
-    key: row.key,
-    intent: JSON.parse(row.intent),
-    state: row.state as StoredPayout["state"],
-    stateDetail: row.state_detail,
-    snapshot: JSON.parse(row.snapshot),
-    version: row.version,
-    paymentId: row.payment_id,
-    txid: row.txid,
-    settled: row.settled === 1,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toEntry(row: JournalRow): JournalEntry {
-  return {
-    seq: row.seq,
-    key: row.key,
-    at: row.at,
-    from: row.from_state,
-    to: row.to_state,
-    event: row.event,
-    details: JSON.parse(row.details),
-    version: row.version,
-    owner: row.owner,
-  };
-}
 
 /**
  * The embedded default store: one SQLite file (WAL), shared safely by several processes
@@ -192,7 +129,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
   ];
 
   const getRow = (key: string) =>
-    sql(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as Row | undefined;
+    sql(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as PayoutRow | undefined;
 
   return {
     name: "sqlite",
@@ -241,7 +178,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
               saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
             }
                WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
-          ).get(...params) as Row | undefined;
+          ).get(...params) as PayoutRow | undefined;
           if (!updated) {
             const current = getRow(key);
             throw new ConflictError(
@@ -268,7 +205,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     async findByPaymentId(paymentId) {
       const row = sql(`SELECT ${columns} FROM payouts WHERE payment_id = ? LIMIT 1`).get(
         paymentId,
-      ) as Row | undefined;
+      ) as PayoutRow | undefined;
       return row ? toPayout(row) : undefined;
     },
 
@@ -290,7 +227,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
       }
       params.push(filter.limit ?? 100);
       const query = `SELECT ${columns} FROM payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT ?`;
-      return (sql(query).all(...params) as Row[]).map(toPayout);
+      return (sql(query).all(...params) as PayoutRow[]).map(toPayout);
     },
 
     async journal(key) {
@@ -317,7 +254,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
                WHERE settled = 0 AND (lease_owner IS NULL OR lease_expires_at <= ?)
                  AND key NOT IN (SELECT value FROM json_each(?))
                ORDER BY created_at, key LIMIT 1`,
-          ).get(t, JSON.stringify(exclude)) as Row | undefined;
+          ).get(t, JSON.stringify(exclude)) as PayoutRow | undefined;
           if (!row) return undefined;
           sql("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?").run(
             owner,

@@ -1,13 +1,7 @@
 import pg from "pg";
 import { ConflictError, StorageError } from "../../domain/errors.js";
-import type {
-  JournalEntry,
-  ListFilter,
-  PayoutStore,
-  PayoutWrite,
-  SaveOptions,
-  StoredPayout,
-} from "../types.js";
+import { type JournalRow, type PayoutRow, toEntry, toPayout } from "../sql-rows.js";
+import type { ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
 import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
 import { migrate, quote } from "./migrations.js";
 
@@ -24,64 +18,6 @@ export interface PostgresStoreOptions {
    * process of a fleet shares; pass one only in tests.
    */
   now?: () => number;
-}
-
-interface Row {
-  key: string;
-  intent: string;
-  state: string;
-  state_detail: string;
-  snapshot: string;
-  version: number;
-  payment_id: string | null;
-  txid: string | null;
-  settled: boolean;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
-
-interface JournalRow {
-  seq: string | number;
-  key: string;
-  at: Date | string;
-  from_state: string | null;
-  to_state: string;
-  event: string;
-  details: string;
-  version: number;
-  owner: string | null;
-}
-
-const iso = (value: Date | string) => new Date(value).toISOString();
-
-function toPayout(row: Row): StoredPayout {
-  return {
-    key: row.key,
-    intent: JSON.parse(row.intent),
-    state: row.state as StoredPayout["state"],
-    stateDetail: row.state_detail,
-    snapshot: JSON.parse(row.snapshot),
-    version: Number(row.version),
-    paymentId: row.payment_id,
-    txid: row.txid,
-    settled: row.settled,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
-function toEntry(row: JournalRow): JournalEntry {
-  return {
-    seq: Number(row.seq),
-    key: row.key,
-    at: iso(row.at),
-    from: row.from_state,
-    to: row.to_state,
-    event: row.event,
-    details: JSON.parse(row.details),
-    version: Number(row.version),
-    owner: row.owner,
-  };
 }
 
 /**
@@ -132,12 +68,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
     params.push(new Date(options.now()));
     return `$${params.length}::timestamptz`;
   };
+  /** The lease clock, and the expiry `ttlMs` after it, as SQL; their parameters go to `params`. */
+  const leaseTimes = (params: unknown[], ttlMs: number) => {
+    const now = nowSql(params);
+    params.push(ttlMs);
+    return {
+      now,
+      until: `${now} + make_interval(secs => $${params.length}::double precision / 1000)`,
+    };
+  };
 
   const getRow = async (db: Queryable, key: string, lock = false) =>
     (
-      await db.query<Row>(`SELECT * FROM ${s}.payouts WHERE key = $1${lock ? " FOR UPDATE" : ""}`, [
-        key,
-      ])
+      await db.query<PayoutRow>(
+        `SELECT * FROM ${s}.payouts WHERE key = $1${lock ? " FOR UPDATE" : ""}`,
+        [key],
+      )
     ).rows[0];
 
   const appendJournal = (
@@ -165,7 +111,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
     async create({ key, intent, write }, entry, lease) {
       return inTransaction(await open(), async (db) => {
-        const inserted = await db.query<Row>(
+        const inserted = await db.query<PayoutRow>(
           `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $9)
            ON CONFLICT (key) DO NOTHING RETURNING *`,
@@ -185,10 +131,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         if (!row) return { created: false, payout: toPayout((await getRow(db, key))!) };
         if (lease) {
           const params: unknown[] = [lease.owner, key];
-          const now = nowSql(params);
-          params.push(lease.ttlMs);
+          const { until } = leaseTimes(params, lease.ttlMs);
           await db.query(
-            `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000) WHERE key = $2`,
+            `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${until} WHERE key = $2`,
             params,
           );
         }
@@ -215,7 +160,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           params.push(saveOptions.owner);
           fence = ` AND lease_owner = $${params.length} AND lease_expires_at > ${nowSql(params)}`;
         }
-        const updated = await db.query<Row>(
+        const updated = await db.query<PayoutRow>(
           `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, updated_at = $7, version = version + 1${
             saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
           }
@@ -249,7 +194,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
     },
 
     async findByPaymentId(paymentId) {
-      const { rows } = await (await open()).query<Row>(
+      const { rows } = await (await open()).query<PayoutRow>(
         `SELECT * FROM ${s}.payouts WHERE payment_id = $1 LIMIT 1`,
         [paymentId],
       );
@@ -272,7 +217,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         where.push(`key > $${params.length}`);
       }
       params.push(filter.limit ?? 100);
-      const { rows } = await (await open()).query<Row>(
+      const { rows } = await (await open()).query<PayoutRow>(
         `SELECT * FROM ${s}.payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key COLLATE "C" LIMIT $${params.length}`,
         params,
       );
@@ -289,10 +234,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
     async claim(key, owner, ttlMs) {
       const params: unknown[] = [owner, key];
-      const now = nowSql(params);
-      params.push(ttlMs);
+      const { now, until } = leaseTimes(params, ttlMs);
       const result = await (await open()).query(
-        `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000)
+        `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${until}
          WHERE key = $2 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at <= ${now})`,
         params,
       );
@@ -301,12 +245,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
     async claimNext(owner, ttlMs, exclude = []) {
       const params: unknown[] = [owner];
-      const now = nowSql(params);
-      params.push(ttlMs);
-      const ttl = `$${params.length}`;
+      const { now, until } = leaseTimes(params, ttlMs);
       params.push([...exclude]);
-      const { rows } = await (await open()).query<Row>(
-        `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${now} + make_interval(secs => ${ttl}::double precision / 1000)
+      const { rows } = await (await open()).query<PayoutRow>(
+        `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${until}
          WHERE key = (
            SELECT key FROM ${s}.payouts
            WHERE NOT settled AND (lease_owner IS NULL OR lease_expires_at <= ${now}) AND NOT (key = ANY($${params.length}::text[]))
@@ -322,10 +264,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
     async renew(key, owner, ttlMs) {
       const params: unknown[] = [owner, key];
-      const now = nowSql(params);
-      params.push(ttlMs);
+      const { now, until } = leaseTimes(params, ttlMs);
       const result = await (await open()).query(
-        `UPDATE ${s}.payouts SET lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000)
+        `UPDATE ${s}.payouts SET lease_expires_at = ${until}
          WHERE key = $2 AND lease_owner = $1 AND lease_expires_at > ${now}`,
         params,
       );
@@ -334,10 +275,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
     async renewAll(owner, ttlMs) {
       const params: unknown[] = [owner];
-      const now = nowSql(params);
-      params.push(ttlMs);
+      const { now, until } = leaseTimes(params, ttlMs);
       const { rows } = await (await open()).query<{ key: string }>(
-        `UPDATE ${s}.payouts SET lease_expires_at = ${now} + make_interval(secs => $${params.length}::double precision / 1000)
+        `UPDATE ${s}.payouts SET lease_expires_at = ${until}
          WHERE lease_owner = $1 AND lease_expires_at > ${now} RETURNING key`,
         params,
       );

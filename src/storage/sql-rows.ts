@@ -1,0 +1,67 @@
+import type { JournalEntry, StoredPayout } from "./types.js";
+
+/**
+ * A payouts row as the SQL stores read it. The dialects differ only in types: SQLite gives
+ * booleans as 0/1 and times as the ISO strings we wrote; PostgreSQL gives booleans, `Date`s
+ * (or strings, from PGlite) and, for bigint columns, strings.
+ */
+export interface PayoutRow {
+  key: string;
+  intent: string;
+  state: string;
+  state_detail: string;
+  snapshot: string;
+  version: number;
+  payment_id: string | null;
+  txid: string | null;
+  settled: boolean | number;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** A journal row as the SQL stores read it. */
+export interface JournalRow {
+  seq: string | number;
+  key: string;
+  at: Date | string;
+  from_state: string | null;
+  to_state: string;
+  event: string;
+  details: string;
+  version: number;
+  owner: string | null;
+}
+
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+/** The stored payout a row holds. */
+export function toPayout(row: PayoutRow): StoredPayout {
+  return {
+    key: row.key,
+    intent: JSON.parse(row.intent),
+    state: row.state as StoredPayout["state"],
+    stateDetail: row.state_detail,
+    snapshot: JSON.parse(row.snapshot),
+    version: Number(row.version),
+    paymentId: row.payment_id,
+    txid: row.txid,
+    settled: row.settled === true || row.settled === 1,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/** The journal entry a row holds. */
+export function toEntry(row: JournalRow): JournalEntry {
+  return {
+    seq: Number(row.seq),
+    key: row.key,
+    at: iso(row.at),
+    from: row.from_state,
+    to: row.to_state,
+    event: row.event,
+    details: JSON.parse(row.details),
+    version: Number(row.version),
+    owner: row.owner,
+  };
+}
