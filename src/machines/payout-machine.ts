@@ -88,6 +88,25 @@ function failure(
  * deadline lives in context (`retryAt`), so a snapshot restored after a crash resumes
  * exactly where it stopped.
  */
+/**
+ * What a known fate of the envelope leads to, wherever it is looked at: landed, completes;
+ * dead too often, asks a person; dead, a new envelope after a backoff. A pending fate is
+ * left to each caller (resend, or keep waiting).
+ */
+const whenFateKnown = [
+  { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
+  {
+    guard: "deadTooOften",
+    target: "#payout.failed",
+    actions: ["buryTransaction", "failNotLanding"],
+  },
+  {
+    guard: "dead",
+    target: "#payout.stored.backoff",
+    actions: ["buryTransaction", "scheduleRetry"],
+  },
+] as const;
+
 export const payoutMachine = setup({
   types: {
     context: {} as PayoutContext,
@@ -550,17 +569,7 @@ export const payoutMachine = setup({
             src: "checkFate",
             input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
             onDone: [
-              { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
-              {
-                guard: "deadTooOften",
-                target: "#payout.failed",
-                actions: ["buryTransaction", "failNotLanding"],
-              },
-              {
-                guard: "dead",
-                target: "#payout.stored.backoff",
-                actions: ["buryTransaction", "scheduleRetry"],
-              },
+              ...whenFateKnown,
               { guard: "cancelRequested", target: "waitingForBound", actions: "scheduleRetry" },
               { target: "sending" },
             ],
@@ -577,20 +586,7 @@ export const payoutMachine = setup({
             id: "confirmFate",
             src: "checkFate",
             input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
-            onDone: [
-              { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
-              {
-                guard: "deadTooOften",
-                target: "#payout.failed",
-                actions: ["buryTransaction", "failNotLanding"],
-              },
-              {
-                guard: "dead",
-                target: "#payout.stored.backoff",
-                actions: ["buryTransaction", "scheduleRetry"],
-              },
-              { target: "waitingForBound", actions: "scheduleRetry" },
-            ],
+            onDone: [...whenFateKnown, { target: "waitingForBound", actions: "scheduleRetry" }],
             onError: { target: "waitingForBound", actions: "scheduleRetry" },
           },
         },
