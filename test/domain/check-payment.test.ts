@@ -1,29 +1,16 @@
 import { Keypair } from "@stellar/stellar-sdk";
 import { describe, expect, test } from "vitest";
 import { type PaymentDTO, parseAmount, paymentMismatches } from "../../src/domain/index.js";
+import { a2uPayment } from "../helpers/payment.js";
 
 const wallet = Keypair.random().publicKey();
 const recipient = Keypair.random().publicKey();
-const payment: PaymentDTO = {
+const payment: PaymentDTO = a2uPayment({
   identifier: "a".repeat(28),
-  user_uid: "u1",
   amount: 2.5,
-  memo: "m",
-  metadata: {},
   from_address: wallet,
   to_address: recipient,
-  direction: "app_to_user",
-  created_at: "2026-01-01T00:00:00Z",
-  network: "Pi Testnet",
-  status: {
-    developer_approved: true,
-    transaction_verified: false,
-    developer_completed: false,
-    cancelled: false,
-    user_cancelled: false,
-  },
-  transaction: null,
-};
+});
 const expected = {
   walletAddress: wallet,
   network: "Pi Testnet",

@@ -10,6 +10,7 @@ import {
   stepPayout,
 } from "../../src/machines/index.js";
 import type { PayoutInput } from "../../src/machines/types.js";
+import { a2uPayment } from "../helpers/payment.js";
 
 const wallet = Keypair.random().publicKey();
 const recipient = Keypair.random().publicKey();
@@ -27,26 +28,7 @@ const input: PayoutInput = {
     maxDeadEnvelopes: 3,
   },
 };
-const payment = {
-  identifier: "P".repeat(28),
-  user_uid: "u1",
-  amount: 2,
-  memo: "m",
-  metadata: {},
-  from_address: wallet,
-  to_address: recipient,
-  direction: "app_to_user" as const,
-  created_at: "2026-01-01T00:00:00Z",
-  network: "Pi Testnet",
-  status: {
-    developer_approved: true,
-    transaction_verified: false,
-    developer_completed: false,
-    cancelled: false,
-    user_cancelled: false,
-  },
-  transaction: null,
-};
+const payment = a2uPayment({ from_address: wallet, to_address: recipient });
 const transaction = {
   envelope: "AAAA",
   txid: "e".repeat(64),

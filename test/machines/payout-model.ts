@@ -9,6 +9,7 @@ import {
 } from "../../src/machines/index.js";
 import type { PayoutInput } from "../../src/machines/types.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import { a2uPayment } from "../helpers/payment.js";
 
 /**
  * The model behind the model-based tests: for each effect, the outcomes it can have, each
@@ -42,27 +43,17 @@ export function modelInput(walletAddress: string, uid = "user-1"): PayoutInput {
 /** A payment as Pi would return it for the model's intent. */
 function payment(snapshot: PayoutSnapshot, change: Partial<PaymentDTO> = {}): PaymentDTO {
   const { context } = snapshot;
-  return {
+  return a2uPayment({
     identifier: "M".repeat(28),
     user_uid: context.intent.uid,
     amount: Number(context.intent.amount),
     memo: context.intent.memo,
-    metadata: {},
     from_address: context.walletAddress,
     to_address: context.payment?.to_address ?? recipient,
-    direction: "app_to_user",
     created_at: "2026-11-24T00:00:00Z",
     network: context.network,
-    status: {
-      developer_approved: true,
-      transaction_verified: false,
-      developer_completed: false,
-      cancelled: false,
-      user_cancelled: false,
-    },
-    transaction: null,
     ...change,
-  };
+  });
 }
 
 const tx = { envelope: "AAAA", txid: "a".repeat(64), source: "G", sequence: "2", maxTime: 100 };
