@@ -133,7 +133,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       }
     },
 
-    async buildTransaction({ payment, intent, recheck }, { replay, signal }) {
+    async buildTransaction({ payment, intent, recheck }, { replay }) {
       let current = payment;
       if (recheck || replay) {
         // Before signing again after a wait, a crash, a dead envelope or an adoption, look on
@@ -190,13 +190,13 @@ export function createActivities(deps: ActivityDeps): Activities {
           toAddress: payment.to_address,
         });
       }
+      // An envelope that is not saved (a cancel stopped this meanwhile) is never sent: the
+      // runner gives its sequence back.
       const transaction = await chain.buildPayment({
         paymentId: current.identifier,
         to: current.to_address,
         amount: intent.amount,
       });
-      // Stopped meanwhile (a cancel): the envelope is thrown away unsaved, so never sent.
-      if (signal.aborted) chain.discard(transaction);
       return { transaction, payment: current };
     },
 

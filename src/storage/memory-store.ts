@@ -153,13 +153,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
       return copy(next);
     },
 
-    async renew(key, owner, ttlMs) {
-      const lease = leases.get(key);
-      if (!live(lease) || lease?.owner !== owner) return false;
-      leases.set(key, { owner, expiresAt: now() + ttlMs });
-      return true;
-    },
-
     async renewAll(owner, ttlMs) {
       const held: string[] = [];
       for (const [key, lease] of leases) {

@@ -266,14 +266,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
         .immediate();
     },
 
-    async renew(key, owner, ttlMs) {
-      const t = now();
-      const result = sql(
-        "UPDATE payouts SET lease_expires_at = ? WHERE key = ? AND lease_owner = ? AND lease_expires_at > ?",
-      ).run(t + ttlMs, key, owner, t);
-      return result.changes === 1;
-    },
-
     async renewAll(owner, ttlMs) {
       const t = now();
       const rows = sql(

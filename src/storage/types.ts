@@ -123,8 +123,6 @@ export interface PayoutStore {
     ttlMs: number,
     exclude?: readonly string[],
   ): Promise<StoredPayout | undefined>;
-  /** Extends `owner`'s live lease; false if it was lost. */
-  renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Extends every live lease of `owner` in one step; returns the keys it still holds. */
   renewAll(owner: string, ttlMs: number): Promise<string[]>;
   /** Gives `owner`'s lease up (a no-op if another holds it). */

@@ -186,7 +186,7 @@ export function payoutStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.claim("a", "one", 1000)).toBe(true);
       expect(await store.claim("a", "two", 1000)).toBe(false);
       expect(await store.claim("a", "one", 1000)).toBe(true);
-      expect(await store.renew("a", "two", 1000)).toBe(false);
+      expect(await store.renewAll("two", 1000)).toEqual([]);
       await store.save(
         "a",
         1,
@@ -206,7 +206,7 @@ export function payoutStoreContract(name: string, factory: StoreFactory): void {
       expect(isConflictError(intruder)).toBe(true);
 
       time += 1001; // "one" died without releasing
-      expect(await store.renew("a", "one", 1000)).toBe(false);
+      expect(await store.renewAll("one", 1000)).toEqual([]);
       const stale = await store
         .save(
           "a",

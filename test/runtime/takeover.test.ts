@@ -14,7 +14,6 @@ describe("leases between processes", () => {
     // Worker A's view of the store: renewals fail while it is cut off.
     const viaA: PayoutStore = {
       ...shared,
-      renew: async (...args) => (partitioned ? false : shared.renew(...args)),
       renewAll: async (...args) => (partitioned ? [] : shared.renewAll(...args)),
     };
     let resumeA!: () => void;

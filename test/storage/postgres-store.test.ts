@@ -58,7 +58,7 @@ describe(`createPostgresStore (${label})`, () => {
     expect(await store.claim("a", "one", 60_000)).toBe(true);
     expect(await store.claim("a", "two", 60_000)).toBe(false);
     expect(await store.claim("a", "two", 0)).toBe(false);
-    expect(await store.renew("a", "one", 1)).toBe(true);
+    expect(await store.renewAll("one", 1)).toEqual(["a"]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await store.claim("a", "two", 60_000)).toBe(true);
   });

@@ -262,17 +262,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
       return rows[0] ? toPayout(rows[0]) : undefined;
     },
 
-    async renew(key, owner, ttlMs) {
-      const params: unknown[] = [owner, key];
-      const { now, until } = leaseTimes(params, ttlMs);
-      const result = await (await open()).query(
-        `UPDATE ${s}.payouts SET lease_expires_at = ${until}
-         WHERE key = $2 AND lease_owner = $1 AND lease_expires_at > ${now}`,
-        params,
-      );
-      return result.rowCount === 1;
-    },
-
     async renewAll(owner, ttlMs) {
       const params: unknown[] = [owner];
       const { now, until } = leaseTimes(params, ttlMs);
