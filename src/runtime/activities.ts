@@ -113,8 +113,9 @@ export function createActivities(deps: ActivityDeps): Activities {
           // Our own payment from an attempt whose answer was lost: adopt it (P2).
           if (blocker === key) return { payment: error.payment, adopted: true };
           const record = typeof blocker === "string" ? await store.get(blocker) : undefined;
-          // A late create of a payout that has ended: cancel it and try again, once per
-          // stray (the journal records which), instead of waiting for `recover()`.
+          // A late create of a payout that has ended: cancel it and try again instead of
+          // waiting for `recover()` (the journal records which). Three strays in one create
+          // would mean something else is wrong: then the usual blocked path below applies.
           if (isStray(record, error.payment) && cancelledStrays.length < 3) {
             await platform.cancelPayment(error.payment.identifier);
             cancelledStrays.push(error.payment.identifier);

@@ -369,12 +369,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let inFlight = 0;
   const server = createServer((req, res) => {
     inFlight += 1;
-    let counted = true;
-    const done = () => {
-      if (counted) inFlight -= 1;
-      counted = false;
-    };
-    res.once("close", done);
+    // "close" comes once per response: sent, or its connection dropped.
+    res.once("close", () => {
+      inFlight -= 1;
+    });
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent)
         send(
