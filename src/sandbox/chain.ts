@@ -1,96 +1,18 @@
 import { createHash } from "node:crypto";
-import {
-  FeeBumpTransaction,
-  Keypair,
-  type Operation,
-  type Transaction,
-  TransactionBuilder,
-} from "@stellar/stellar-sdk";
+import { FeeBumpTransaction, type Transaction, TransactionBuilder } from "@stellar/stellar-sdk";
 import { amountToStroops, parseAmount } from "../domain/amount.js";
+import { AccountHistory } from "./account-history.js";
+import type {
+  AppliedPayment,
+  ChainAccount,
+  ChainOptions,
+  LedgerHeader,
+  LedgerTransaction,
+  SubmitOutcome,
+  SubmitResult,
+} from "./chain-types.js";
+import { checkTimeBounds, isProperlySigned, isWellFormed } from "./envelope-checks.js";
 import { resultXdr, type TxResultCodes } from "./result-codes.js";
-
-/** How the sandbox's chain tells time. */
-export type ChainClockMode = "wall" | "simulated";
-
-/** Settings of the sandbox chain. */
-export interface ChainOptions {
-  passphrase: string;
-  clock: ChainClockMode;
-  /** Chain seconds that pass per ledger under the simulated clock. */
-  ledgerSeconds: number;
-  baseFee: bigint;
-  baseReserve: bigint;
-  oneTransactionPerAccountPerLedger: boolean;
-  /** Wall-clock start, in ms. */
-  startMs: number;
-}
-
-/** An account on the sandbox chain. */
-export interface ChainAccount {
-  id: string;
-  balance: bigint;
-  sequence: bigint;
-  lastModifiedLedger: number;
-}
-
-/** One payment operation as it was applied. */
-export interface AppliedPayment {
-  from: string;
-  to: string;
-  /** Stroops. */
-  amount: bigint;
-}
-
-/** A transaction that made it into a ledger (successful or failed, as on Stellar). */
-export interface LedgerTransaction {
-  hash: string;
-  ledger: number;
-  /** Position in the chain's history; Horizon's paging token. */
-  order: number;
-  closedAt: number;
-  sourceAccount: string;
-  sourceSequence: bigint;
-  feeAccount: string;
-  feeCharged: bigint;
-  maxFee: bigint;
-  successful: boolean;
-  memoType: string;
-  memo: string | undefined;
-  envelopeXdr: string;
-  resultXdr: string;
-  resultCodes: TxResultCodes;
-  operationCount: number;
-  payments: AppliedPayment[];
-  signatures: string[];
-  minTime: number;
-  maxTime: number;
-  /** Every account the transaction touched, for `GET /accounts/{id}/transactions`. */
-  accounts: string[];
-}
-
-/** A closed ledger. */
-export interface LedgerHeader {
-  sequence: number;
-  hash: string;
-  prevHash: string;
-  /** Close time in unix seconds. */
-  closedAt: number;
-  successfulTransactionCount: number;
-  failedTransactionCount: number;
-  operationCount: number;
-}
-
-/** What a submission turned into. */
-export type SubmitOutcome =
-  | { kind: "malformed"; detail: string }
-  | { kind: "rejected"; hash: string; codes: TxResultCodes; resultXdr: string }
-  | { kind: "included"; transaction: LedgerTransaction }
-  | { kind: "pending"; hash: string; result: Promise<SubmitResult>; fresh: boolean };
-
-/** How a pending transaction ended: in a ledger, or dropped from the queue. */
-export type SubmitResult =
-  | { kind: "included"; transaction: LedgerTransaction }
-  | { kind: "rejected"; hash: string; codes: TxResultCodes; resultXdr: string };
 
 interface PendingTransaction {
   hash: string;
@@ -114,9 +36,10 @@ export class SandboxChain {
   readonly accounts = new Map<string, ChainAccount>();
   readonly ledgers: LedgerHeader[] = [];
   private readonly byHash = new Map<string, LedgerTransaction>();
-  private readonly history: LedgerTransaction[] = [];
+  private readonly applied: LedgerTransaction[] = [];
   private pending: PendingTransaction[] = [];
   private readonly listeners: Listener[] = [];
+  private readonly history = new AccountHistory();
 
   constructor(options: ChainOptions) {
     this.options = options;
@@ -137,9 +60,15 @@ export class SandboxChain {
     return this.ledgers[this.ledgers.length - 1]!;
   }
 
-  /** The chain's current time in ms: the wall clock, or the last close under the simulated clock. */
+  /**
+   * The chain's current time in ms: the wall clock, or the last close under the simulated
+   * clock. On the wall clock each close advances at least 1 s, so fast closes can run ahead
+   * of real time; the time is then the last close, so that a client deriving its time
+   * bounds from the `Date` header is never behind the chain.
+   */
   now(): number {
-    return this.options.clock === "wall" ? Date.now() : this.latest.closedAt * 1000;
+    const closed = this.latest.closedAt * 1000;
+    return this.options.clock === "wall" ? Math.max(Date.now(), closed) : closed;
   }
 
   /** The close time the next ledger will have, in unix seconds. */
@@ -154,8 +83,12 @@ export class SandboxChain {
     this.listeners.push(listener);
   }
 
-  /** Creates (funds) an account, as a create_account operation would. */
-  createAccount(id: string, balance: bigint): ChainAccount {
+  /** Creates (funds) an account, as a create_account operation would; an existing one is left as is. */
+  createAccount(
+    id: string,
+    balance: bigint,
+    options: { data?: Record<string, string> } = {},
+  ): ChainAccount {
     const existing = this.accounts.get(id);
     if (existing) return existing;
     const account: ChainAccount = {
@@ -164,14 +97,41 @@ export class SandboxChain {
       // stellar-core starts a new account's sequence at (ledger << 32).
       sequence: BigInt(this.latest.sequence) << 32n,
       lastModifiedLedger: this.latest.sequence,
+      data: { ...options.data },
     };
     this.accounts.set(id, account);
+    this.history.record(account, this.latest.sequence);
     return account;
   }
 
-  /** The smallest balance an account must keep (two base reserves, no sub-entries here). */
-  minimumBalance(): bigint {
-    return 2n * this.options.baseReserve;
+  /** Adds stroops to an account, creating it if missing, as a payment from a faucet would. */
+  fund(id: string, amount: bigint): ChainAccount {
+    const existing = this.accounts.get(id);
+    if (!existing) return this.createAccount(id, amount);
+    return this.setBalance(id, existing.balance + amount);
+  }
+
+  /** Sets an account's balance in stroops, creating the account if missing. */
+  setBalance(id: string, balance: bigint): ChainAccount {
+    const account = this.accounts.get(id) ?? this.createAccount(id, balance);
+    account.balance = balance;
+    account.lastModifiedLedger = this.latest.sequence;
+    this.history.record(account, this.latest.sequence);
+    return account;
+  }
+
+  /** An account as it was at the end of `ledger` (a lagging Horizon's view), or undefined if it did not exist. */
+  accountAt(id: string, ledger: number): ChainAccount | undefined {
+    const current = this.accounts.get(id);
+    // The latest state is the live record, so changes made to it directly are seen.
+    if (!current || ledger >= this.latest.sequence) return current;
+    return this.history.at(current, ledger);
+  }
+
+  /** The smallest balance an account must keep: two base reserves, and one per data entry. */
+  minimumBalance(account?: ChainAccount): bigint {
+    const subentries = account ? BigInt(Object.keys(account.data).length) : 0n;
+    return (2n + subentries) * this.options.baseReserve;
   }
 
   /** A transaction in the ledger by hash. */
@@ -181,7 +141,7 @@ export class SandboxChain {
 
   /** Every transaction in the ledger, oldest first. */
   transactions(): readonly LedgerTransaction[] {
-    return this.history;
+    return this.applied;
   }
 
   /** True when a transaction with this hash waits in the queue. */
@@ -240,57 +200,19 @@ export class SandboxChain {
     if (BigInt(tx.fee) < this.options.baseFee * BigInt(tx.operations.length)) {
       return { transaction: "tx_insufficient_fee" };
     }
-    const timing = this.checkTimeBounds(tx, this.nextCloseTime());
+    const timing = checkTimeBounds(tx, this.nextCloseTime());
     if (timing) return timing;
-    if (!this.isProperlySigned(tx)) return { transaction: "tx_bad_auth" };
+    if (!isProperlySigned(tx)) return { transaction: "tx_bad_auth" };
     const queued = this.pending.filter((p) => p.tx.source === tx.source).length;
     if (BigInt(tx.sequence) !== source.sequence + 1n + BigInt(queued))
       return { transaction: "tx_bad_seq" };
-    if (source.balance - BigInt(tx.fee) < this.minimumBalance()) {
+    if (source.balance - BigInt(tx.fee) < this.minimumBalance(source)) {
       return { transaction: "tx_insufficient_balance" };
     }
-    const malformed = tx.operations.map((op) =>
-      this.isWellFormed(op) ? "op_success" : "op_malformed",
-    );
+    const malformed = tx.operations.map((op) => (isWellFormed(op) ? "op_success" : "op_malformed"));
     if (malformed.includes("op_malformed"))
       return { transaction: "tx_failed", operations: malformed };
     return undefined;
-  }
-
-  private checkTimeBounds(tx: Transaction, closeTime: number): TxResultCodes | undefined {
-    const minTime = Number(tx.timeBounds?.minTime ?? 0);
-    const maxTime = Number(tx.timeBounds?.maxTime ?? 0);
-    if (minTime > closeTime) return { transaction: "tx_too_early" };
-    if (maxTime !== 0 && maxTime < closeTime) return { transaction: "tx_too_late" };
-    return undefined;
-  }
-
-  private isWellFormed(op: Operation): boolean {
-    if (op.type !== "payment") return false;
-    if (!op.asset.isNative()) return false;
-    try {
-      return amountToStroops(parseAmount(op.amount)) > 0n;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Every signer the transaction needs (its source and each operation's source) signed it. */
-  private isProperlySigned(tx: Transaction): boolean {
-    const required = new Set([tx.source, ...tx.operations.map((op) => op.source ?? tx.source)]);
-    const hash = tx.hash();
-    const used = new Set<number>();
-    for (const signer of required) {
-      const keypair = Keypair.fromPublicKey(signer);
-      const hint = keypair.signatureHint();
-      const index = tx.signatures.findIndex(
-        (sig, i) =>
-          !used.has(i) && sig.hint().equals(hint) && keypair.verify(hash, sig.signature()),
-      );
-      if (index < 0) return false;
-      used.add(index);
-    }
-    return used.size === tx.signatures.length;
   }
 
   /**
@@ -304,13 +226,14 @@ export class SandboxChain {
     const settled: Array<[PendingTransaction, SubmitResult]> = [];
     const keep: PendingTransaction[] = [];
     const sourcesThisLedger = new Set<string>();
+    const touched = new Set<string>();
 
     for (const item of this.pending) {
       if (this.options.oneTransactionPerAccountPerLedger && sourcesThisLedger.has(item.tx.source)) {
         keep.push(item);
         continue;
       }
-      const dropped = this.checkTimeBounds(item.tx, closedAt) ?? this.checkSequence(item.tx);
+      const dropped = checkTimeBounds(item.tx, closedAt) ?? this.checkSequence(item.tx);
       if (dropped) {
         // Dropped from the queue: never in a ledger, no fee, sequence not consumed.
         settled.push([item, this.rejection(item.hash, dropped)]);
@@ -318,6 +241,8 @@ export class SandboxChain {
       }
       sourcesThisLedger.add(item.tx.source);
       const transaction = this.apply(item, sequence, closedAt);
+      touched.add(transaction.sourceAccount);
+      for (const payment of transaction.payments) touched.add(payment.from).add(payment.to);
       applied.push(transaction);
       settled.push([item, { kind: "included", transaction }]);
     }
@@ -333,6 +258,10 @@ export class SandboxChain {
       operationCount: applied.reduce((n, t) => n + t.operationCount, 0),
     };
     this.ledgers.push(header);
+    for (const id of touched) {
+      const account = this.accounts.get(id);
+      if (account) this.history.record(account, sequence);
+    }
     for (const listener of this.listeners) listener(header, applied);
     for (const [item, result] of settled) item.resolve(result);
     return header;
@@ -372,7 +301,7 @@ export class SandboxChain {
       } else if (!this.accounts.has(op.destination)) {
         operationCodes.push("op_no_destination");
         failed = true;
-      } else if (balanceOf(from) - amount < this.minimumBalance()) {
+      } else if (balanceOf(from) - amount < this.minimumBalance(this.accounts.get(from))) {
         operationCodes.push("op_underfunded");
         failed = true;
       } else {
@@ -397,7 +326,7 @@ export class SandboxChain {
     const transaction: LedgerTransaction = {
       hash: item.hash,
       ledger,
-      order: this.history.length + 1,
+      order: this.applied.length + 1,
       closedAt,
       sourceAccount: tx.source,
       sourceSequence: BigInt(tx.sequence),
@@ -427,7 +356,7 @@ export class SandboxChain {
       ],
     };
     this.byHash.set(item.hash, transaction);
-    this.history.push(transaction);
+    this.applied.push(transaction);
     return transaction;
   }
 

@@ -11,6 +11,8 @@ export interface SandboxRequest {
   body: unknown;
   /** Set when the body was not valid JSON although it said so. */
   bodyError: string | undefined;
+  /** For a Horizon read answered by a lagging instance: the last ledger it has; else undefined (the latest). */
+  asOfLedger?: number | undefined;
 }
 
 /** A handler's answer. */
@@ -28,6 +30,8 @@ export interface Route {
   method: string;
   pattern: string;
   handler: Handler;
+  /** `false` for a GET that a `lag` fault must not touch (it acts on the network, like friendbot). @default true */
+  lags?: boolean;
 }
 
 /** Finds the route for a request and its path parameters. */
@@ -82,7 +86,12 @@ export async function readBody(
 }
 
 /** Writes a reply with the chain's time in the `Date` header (clients derive time bounds from it). */
-export function send(res: ServerResponse, reply: SandboxReply, nowMs: number): void {
+export function send(
+  res: ServerResponse,
+  reply: SandboxReply,
+  nowMs: number,
+  headers: Record<string, string> = {},
+): void {
   const isText = typeof reply.body === "string";
   const payload = isText ? (reply.body as string) : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
@@ -91,6 +100,7 @@ export function send(res: ServerResponse, reply: SandboxReply, nowMs: number): v
       (isText ? "text/html; charset=utf-8" : "application/json; charset=utf-8"),
     "Content-Length": Buffer.byteLength(payload),
     Date: new Date(nowMs).toUTCString(),
+    ...headers,
   });
   res.end(payload);
 }

@@ -1,6 +1,7 @@
 import type { PaymentDTO } from "../domain/payment-dto.js";
 import type { Route, SandboxReply, SandboxRequest } from "./http.js";
-import { PiFailure, type SandboxPlatform } from "./platform.js";
+import { PiFailure } from "./pi-failure.js";
+import type { SandboxPlatform } from "./platform.js";
 
 /** What the Pi face needs besides the platform state. */
 export interface PlatformContext {

@@ -1,8 +1,11 @@
-import { amountToStroops, numberToStroops, parseAmount } from "../domain/amount.js";
 import { isPlainObject } from "../domain/json.js";
 import type { PaymentDTO } from "../domain/payment-dto.js";
-import type { LedgerTransaction, SandboxChain } from "./chain.js";
+import type { SandboxChain } from "./chain.js";
+import type { LedgerTransaction } from "./chain-types.js";
+import { parseCreateArgs } from "./payment-args.js";
+import { PiFailure } from "./pi-failure.js";
 import type { Random } from "./random.js";
+import { verificationError } from "./verification.js";
 
 /** A user the sandbox's Pi app knows. */
 export interface SandboxUser {
@@ -15,22 +18,6 @@ export interface SandboxUser {
   /** A token for `GET /v2/me`. */
   accessToken: string;
   scopes: string[];
-}
-
-/** Pi's error answer: an HTTP status and the body `{error, error_message, payment?, verification_error?}`. */
-export class PiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    readonly errorMessage: string,
-    readonly extra: { payment?: PaymentDTO; verification_error?: string } = {},
-  ) {
-    super(errorMessage);
-  }
-
-  body(): Record<string, unknown> {
-    return { error: this.error, error_message: this.errorMessage, ...this.extra };
-  }
 }
 
 /** Settings of the sandbox's Pi Platform. */
@@ -50,6 +37,11 @@ export interface PlatformOptions {
    * in its operation verifies. Pi's answer is not known; both can be modelled.
    */
   acceptChannelTransactions: boolean;
+  /**
+   * Whether Pi's chain watcher links a transaction with the payment's memo that does not pay
+   * from the payment's `from_address` (a stranger's dust payment to the app wallet).
+   */
+  linkForeignTransactions: boolean;
 }
 
 /**
@@ -88,26 +80,7 @@ export class SandboxPlatform {
 
   /** `POST /v2/payments`: creates an A2U payment, or refuses as Pi does. */
   createA2U(body: unknown, now: number): PaymentDTO {
-    const args = isPlainObject(body) && isPlainObject(body.payment) ? body.payment : undefined;
-    if (!args)
-      throw new PiFailure(400, "invalid_arguments", 'The body must be {"payment": {...}}.');
-    if (
-      typeof args.amount !== "number" ||
-      numberToStroops(args.amount) === undefined ||
-      args.amount <= 0
-    ) {
-      throw new PiFailure(
-        400,
-        "invalid_amount",
-        "The amount must be a positive number with at most 7 decimals.",
-      );
-    }
-    if (typeof args.memo !== "string")
-      throw new PiFailure(400, "invalid_arguments", "memo must be a string.");
-    if (typeof args.uid !== "string")
-      throw new PiFailure(400, "invalid_arguments", "uid must be a string.");
-    if (!isPlainObject(args.metadata))
-      throw new PiFailure(400, "invalid_metadata", "metadata must be an object.");
+    const args = parseCreateArgs(body);
     const user = this.users.get(args.uid);
     if (!user)
       throw new PiFailure(400, "user_not_found", `No user with uid ${args.uid} has used this app.`);
@@ -339,26 +312,14 @@ export class SandboxPlatform {
     return payment;
   }
 
-  /**
-   * Why a transaction cannot complete this payment, or undefined when it can. Pi documents
-   * only the two identifier codes; the amount, recipient, source and failure codes are
-   * the sandbox's own names for checks Pi is documented to make.
-   */
+  /** Why a transaction cannot complete this payment, or undefined when it can. */
   private verificationError(payment: PaymentDTO, tx: LedgerTransaction): string | undefined {
-    if (tx.memo !== payment.identifier) return "tx_memo_payment_identifier_mismatch";
-    const linkedElsewhere = [...this.payments.values()].some(
-      (p) => p !== payment && p.transaction?.txid === tx.hash,
-    );
-    if (linkedElsewhere) return "payment_already_linked_with_a_tx";
-    if (!tx.successful) return "tx_failed";
-    const [op] = tx.payments;
-    if (!op || tx.payments.length !== 1) return "tx_amount_mismatch";
-    if (op.from !== payment.from_address) return "tx_source_mismatch";
-    if (!this.options.acceptChannelTransactions && tx.sourceAccount !== payment.from_address)
-      return "tx_source_mismatch";
-    if (op.to !== payment.to_address) return "tx_recipient_mismatch";
-    if (op.amount !== amountToStroops(parseAmount(payment.amount))) return "tx_amount_mismatch";
-    return undefined;
+    return verificationError(payment, tx, {
+      linkedElsewhere: [...this.payments.values()].some(
+        (p) => p !== payment && p.transaction?.txid === tx.hash,
+      ),
+      acceptChannelTransactions: this.options.acceptChannelTransactions,
+    });
   }
 
   private link(payment: PaymentDTO, tx: LedgerTransaction): void {
@@ -372,13 +333,19 @@ export class SandboxPlatform {
     payment.status.transaction_verified = verified;
   }
 
-  /** Pi watches the chain and links a landed transaction to its payment by memo, after a lag. */
+  /**
+   * Pi watches the chain and links a landed transaction to its payment by memo, after a lag;
+   * unless `linkForeignTransactions`, only one paying from the payment's `from_address`,
+   * so that anyone's dust payment carrying a payment's memo cannot make it unverifiable.
+   */
   private watchChain(transactions: LedgerTransaction[]): void {
     if (this.options.linkLagMs === "never") return;
     for (const tx of transactions) {
       if (!tx.successful || tx.memo === undefined) continue;
       const payment = this.payments.get(tx.memo);
       if (!payment) continue;
+      const paysFromPayer = tx.payments.some((p) => p.from === payment.from_address);
+      if (!paysFromPayer && !this.options.linkForeignTransactions) continue;
       const linkNow = () => {
         if (isOpen(payment) && !payment.transaction) this.link(payment, tx);
       };
