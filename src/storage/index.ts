@@ -2,6 +2,7 @@ export type {
   JournalEntry,
   JournalInput,
   ListFilter,
+  PayoutLease,
   PayoutStore,
   PayoutWrite,
   SaveOptions,

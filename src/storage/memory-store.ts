@@ -1,4 +1,5 @@
 import { ConflictError } from "../domain/errors.js";
+import { compareKeys } from "./key-order.js";
 import type {
   JournalEntry,
   JournalInput,
@@ -20,6 +21,9 @@ interface Lease {
   expiresAt: number;
 }
 
+/** A payout as kept here: its lease lives apart, in `leases`. */
+type Row = Omit<StoredPayout, "lease">;
+
 /**
  * A store in this process's memory: for tests and throwaway runs. Everything is lost
  * when the process ends, so it cannot protect a payout across a crash.
@@ -29,7 +33,7 @@ interface Lease {
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore {
   const now = options.now ?? Date.now;
-  const payouts = new Map<string, StoredPayout>();
+  const payouts = new Map<string, Row>();
   const journals = new Map<string, JournalEntry[]>();
   const leases = new Map<string, Lease>();
   const slots = new Map<string, string>();
@@ -37,6 +41,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
 
   const copy = <T>(value: T): T => structuredClone(value);
   const live = (lease: Lease | undefined) => lease !== undefined && lease.expiresAt > now();
+  const view = (row: Row): StoredPayout => {
+    const lease = leases.get(row.key);
+    return {
+      ...copy(row),
+      lease: lease
+        ? { owner: lease.owner, expiresAt: new Date(lease.expiresAt).toISOString() }
+        : null,
+    };
+  };
 
   const append = (key: string, version: number, entry: JournalInput) => {
     seq += 1;
@@ -50,7 +63,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
     write: PayoutWrite,
     version: number,
     createdAt: string,
-  ): StoredPayout => ({
+  ): Row => ({
     key,
     intent: copy(intent),
     state: write.state,
@@ -60,6 +73,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
     paymentId: write.paymentId,
     txid: write.txid,
     settled: write.settled,
+    holdsSlot: write.holdsSlot,
     createdAt,
     updatedAt: write.at,
   });
@@ -69,12 +83,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
 
     async create({ key, intent, write }, entry, lease) {
       const existing = payouts.get(key);
-      if (existing) return { created: false, payout: copy(existing) };
+      if (existing) return { created: false, payout: view(existing) };
       const payout = fromWrite(key, intent, write, 1, write.at);
       payouts.set(key, payout);
       if (lease) leases.set(key, { owner: lease.owner, expiresAt: now() + lease.ttlMs });
       append(key, 1, entry);
-      return { created: true, payout: copy(payout) };
+      return { created: true, payout: view(payout) };
     },
 
     async save(key, expectedVersion, write, entry, saveOptions: SaveOptions = {}) {
@@ -105,29 +119,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
         slots.delete(saveOptions.releaseSlot);
       }
       if (saveOptions.release) leases.delete(key);
-      return copy(next);
+      return view(next);
     },
 
     async get(key) {
       const payout = payouts.get(key);
-      return payout ? copy(payout) : undefined;
+      return payout ? view(payout) : undefined;
     },
 
     async findByPaymentId(paymentId) {
       for (const payout of payouts.values())
-        if (payout.paymentId === paymentId) return copy(payout);
+        if (payout.paymentId === paymentId) return view(payout);
       return undefined;
     },
 
     async list(filter: ListFilter = {}) {
       const states = filter.state === undefined ? undefined : ([] as string[]).concat(filter.state);
+      const { afterKey } = filter;
       return [...payouts.values()]
         .filter((p) => (states ? states.includes(p.state) : true))
         .filter((p) => (filter.settled === undefined ? true : p.settled === filter.settled))
-        .filter((p) => (filter.afterKey === undefined ? true : p.key > filter.afterKey))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .filter((p) => (afterKey === undefined ? true : compareKeys(p.key, afterKey) > 0))
+        .sort((a, b) => compareKeys(a.key, b.key))
         .slice(0, filter.limit ?? 100)
-        .map(copy);
+        .map(view);
     },
 
     async journal(key) {
@@ -145,12 +160,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
       const candidates = [...payouts.values()]
         .filter((p) => !p.settled && !exclude.includes(p.key) && !live(leases.get(p.key)))
         .sort((a, b) =>
-          a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.key < b.key ? -1 : 1,
+          a.createdAt < b.createdAt
+            ? -1
+            : a.createdAt > b.createdAt
+              ? 1
+              : compareKeys(a.key, b.key),
         );
       const [next] = candidates;
       if (!next) return undefined;
       leases.set(next.key, { owner, expiresAt: now() + ttlMs });
-      return copy(next);
+      return view(next);
     },
 
     async renewAll(owner, ttlMs) {
@@ -168,9 +187,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
       if (leases.get(key)?.owner === owner) leases.delete(key);
     },
 
+    async takeOver(from, to, ttlMs) {
+      const moved: string[] = [];
+      for (const [key, lease] of leases) {
+        if (lease.owner === from) {
+          leases.set(key, { owner: to, expiresAt: now() + ttlMs });
+          moved.push(key);
+        }
+      }
+      return moved;
+    },
+
+    async leaseOwners() {
+      return [...new Set([...leases.values()].filter(live).map((lease) => lease.owner))];
+    },
+
     async acquireSlot(scope, key) {
+      if (payouts.get(key)?.holdsSlot !== true) return false;
       const holder = slots.get(scope);
-      if (holder !== undefined && holder !== key) return false;
+      // A holder that is no payout, or may no longer hold it, leaked the slot: take it over.
+      if (holder !== undefined && holder !== key && payouts.get(holder)?.holdsSlot === true) {
+        return false;
+      }
       slots.set(scope, key);
       return true;
     },

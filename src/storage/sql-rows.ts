@@ -2,8 +2,8 @@ import type { JournalEntry, StoredPayout } from "./types.js";
 
 /**
  * A payouts row as the SQL stores read it. The dialects differ only in types: SQLite gives
- * booleans as 0/1 and times as the ISO strings we wrote; PostgreSQL gives booleans, `Date`s
- * (or strings, from PGlite) and, for bigint columns, strings.
+ * booleans as 0/1, times as the ISO strings we wrote and lease expiries as ms on its clock;
+ * PostgreSQL gives booleans, `Date`s (or strings, from PGlite) and, for bigint columns, strings.
  */
 export interface PayoutRow {
   key: string;
@@ -15,8 +15,11 @@ export interface PayoutRow {
   payment_id: string | null;
   txid: string | null;
   settled: boolean | number;
+  holds_slot: boolean | number;
   created_at: Date | string;
   updated_at: Date | string;
+  lease_owner: string | null;
+  lease_expires_at: Date | string | number | null;
 }
 
 /** A journal row as the SQL stores read it. */
@@ -32,7 +35,8 @@ export interface JournalRow {
   owner: string | null;
 }
 
-const iso = (value: Date | string) => new Date(value).toISOString();
+const iso = (value: Date | string | number) => new Date(value).toISOString();
+const flag = (value: boolean | number) => value === true || value === 1;
 
 /** The stored payout a row holds. */
 export function toPayout(row: PayoutRow): StoredPayout {
@@ -45,7 +49,12 @@ export function toPayout(row: PayoutRow): StoredPayout {
     version: Number(row.version),
     paymentId: row.payment_id,
     txid: row.txid,
-    settled: row.settled === true || row.settled === 1,
+    settled: flag(row.settled),
+    holdsSlot: flag(row.holds_slot),
+    lease:
+      row.lease_owner === null || row.lease_expires_at === null
+        ? null
+        : { owner: row.lease_owner, expiresAt: iso(row.lease_expires_at) },
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { ConflictError, StorageError } from "../domain/errors.js";
 import { type JournalRow, type PayoutRow, toEntry, toPayout } from "./sql-rows.js";
+import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
 import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "./types.js";
 
 /** Options of {@link createSqliteStore}. */
@@ -21,43 +22,8 @@ export interface SqliteStoreOptions {
   now?: () => number;
 }
 
-/** Schema changes in order; `PRAGMA user_version` records how many were applied. */
-const migrations: string[] = [
-  `CREATE TABLE payouts (
-     key TEXT PRIMARY KEY,
-     intent TEXT NOT NULL,
-     state TEXT NOT NULL,
-     state_detail TEXT NOT NULL,
-     snapshot TEXT NOT NULL,
-     version INTEGER NOT NULL,
-     payment_id TEXT,
-     txid TEXT,
-     settled INTEGER NOT NULL,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL,
-     lease_owner TEXT,
-     lease_expires_at INTEGER
-   );
-   CREATE INDEX payouts_unsettled ON payouts (settled, created_at);
-   CREATE INDEX payouts_payment_id ON payouts (payment_id);
-   CREATE INDEX payouts_state ON payouts (state, key);
-   CREATE TABLE journal (
-     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-     key TEXT NOT NULL,
-     at TEXT NOT NULL,
-     from_state TEXT,
-     to_state TEXT NOT NULL,
-     event TEXT NOT NULL,
-     details TEXT NOT NULL,
-     version INTEGER NOT NULL,
-     owner TEXT
-   );
-   CREATE INDEX journal_key ON journal (key, seq);
-   CREATE TABLE slots (scope TEXT PRIMARY KEY, key TEXT NOT NULL);`,
-];
-
 const columns =
-  "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at";
+  "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at";
 
 /**
  * The embedded default store: one SQLite file (WAL), shared safely by several processes
@@ -125,6 +91,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     write.paymentId,
     write.txid,
     write.settled ? 1 : 0,
+    write.holdsSlot ? 1 : 0,
     write.at,
   ];
 
@@ -140,25 +107,18 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
         .transaction(() => {
           const existing = getRow(key);
           if (existing) return { created: false, payout: toPayout(existing) };
-          const [state, detail, snapshot, paymentId, txid, settled, at] = writeParams(write);
-          sql(`INSERT INTO payouts (${columns}) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`).run(
+          // A new payout may come leased to its creator: one insert, no second write.
+          sql(
+            `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, updated_at, version, created_at, lease_owner, lease_expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+          ).run(
             key,
             JSON.stringify(intent),
-            state,
-            detail,
-            snapshot,
-            paymentId,
-            txid,
-            settled,
-            at,
-            at,
+            ...writeParams(write),
+            write.at,
+            lease?.owner ?? null,
+            lease ? now() + lease.ttlMs : null,
           );
-          if (lease)
-            sql("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?").run(
-              lease.owner,
-              now() + lease.ttlMs,
-              key,
-            );
           append(key, 1, entry);
           return { created: true, payout: toPayout(getRow(key)!) };
         })
@@ -174,7 +134,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
           const params: unknown[] = [...writeParams(write), key, expectedVersion];
           if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
           const updated = sql(
-            `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, updated_at = ?, version = version + 1${
+            `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, holds_slot = ?, updated_at = ?, version = version + 1${
               saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
             }
                WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
@@ -217,10 +177,8 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
         where.push(`state IN (${states.map(() => "?").join(", ")})`);
         params.push(...states);
       }
-      if (filter.settled !== undefined) {
-        where.push("settled = ?");
-        params.push(filter.settled ? 1 : 0);
-      }
+      // Written out, not a parameter: the planner picks the partial index only for a literal.
+      if (filter.settled !== undefined) where.push(filter.settled ? "settled = 1" : "settled = 0");
       if (filter.afterKey !== undefined) {
         where.push("key > ?");
         params.push(filter.afterKey);
@@ -256,12 +214,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
                ORDER BY created_at, key LIMIT 1`,
           ).get(t, JSON.stringify(exclude)) as PayoutRow | undefined;
           if (!row) return undefined;
-          sql("UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ?").run(
-            owner,
-            t + ttlMs,
-            row.key,
-          );
-          return toPayout(row);
+          const leased = sql(
+            `UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ? RETURNING ${columns}`,
+          ).get(owner, t + ttlMs, row.key) as PayoutRow;
+          return toPayout(leased);
         })
         .immediate();
     },
@@ -280,15 +236,39 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
       ).run(key, owner);
     },
 
+    async takeOver(from, to, ttlMs) {
+      const rows = sql(
+        "UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE lease_owner = ? RETURNING key",
+      ).all(to, now() + ttlMs, from) as Array<{ key: string }>;
+      return rows.map((r) => r.key);
+    },
+
+    async leaseOwners() {
+      const rows = sql(
+        "SELECT DISTINCT lease_owner AS owner FROM payouts WHERE lease_owner IS NOT NULL AND lease_expires_at > ?",
+      ).all(now()) as Array<{ owner: string }>;
+      return rows.map((r) => r.owner);
+    },
+
     async acquireSlot(scope, key) {
       const database = open();
+      // BEGIN IMMEDIATE takes the write lock first, so no save of this payout (in any
+      // process on the file) runs between the check of holds_slot and the slot's write.
       return database
         .transaction(() => {
-          sql("INSERT OR IGNORE INTO slots (scope, key) VALUES (?, ?)").run(scope, key);
-          const holder = sql("SELECT key FROM slots WHERE scope = ?").get(scope) as {
-            key: string;
-          };
-          return holder.key === key;
+          const me = sql("SELECT holds_slot FROM payouts WHERE key = ?").get(key) as
+            | { holds_slot: number }
+            | undefined;
+          if (me?.holds_slot !== 1) return false;
+          // Take the slot if free, or over from a holder that is no payout or may not hold it.
+          const taken = sql(
+            `INSERT INTO slots (scope, key) VALUES (?, ?)
+             ON CONFLICT (scope) DO UPDATE SET key = excluded.key
+             WHERE slots.key = excluded.key
+                OR NOT EXISTS (SELECT 1 FROM payouts WHERE payouts.key = slots.key AND holds_slot = 1)
+             RETURNING key`,
+          ).get(scope, key) as { key: string } | undefined;
+          return taken?.key === key;
         })
         .immediate();
     },

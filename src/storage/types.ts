@@ -17,8 +17,20 @@ export interface StoredPayout {
   txid: string | null;
   /** Completed, cancelled, or failed: nobody drives it until a person acts. */
   settled: boolean;
+  /** Whether it may hold its scope's slot, as last written ({@link PayoutWrite.holdsSlot}). */
+  holdsSlot: boolean;
+  /** Its lease as stored, live or expired (on the store's clock); null if it has none. */
+  lease: PayoutLease | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A runner's lease on a payout, as stored. */
+export interface PayoutLease {
+  /** The runner (process) that holds or held it. */
+  owner: string;
+  /** When it ends, ISO 8601; it may already have. */
+  expiresAt: string;
 }
 
 /** What one save writes. */
@@ -29,6 +41,12 @@ export interface PayoutWrite {
   paymentId: string | null;
   txid: string | null;
   settled: boolean;
+  /**
+   * Whether the payout may hold its scope's slot in this state: false once its Pi payment
+   * can no longer be open (completed, cancelled, or failed with the payment cancelled).
+   * `acquireSlot` refuses a payout written with false, and takes a slot over from one.
+   */
+  holdsSlot: boolean;
   /** Runtime time of the change, ISO 8601. */
   at: string;
 }
@@ -63,7 +81,7 @@ export interface ListFilter {
   settled?: boolean;
   /** @default 100 */
   limit?: number;
-  /** Keys sorting after this one (paging, with the default order by key). */
+  /** Only keys after this one in UTF-8 byte order (paging, with the order by key). */
   afterKey?: string;
 }
 
@@ -79,10 +97,13 @@ export interface SaveOptions {
 
 /**
  * Where payouts live. Every method is atomic; implementations pass the shared contract
- * suite (`test/contract/payout-store.contract.ts`).
+ * suite (`payoutStoreContract` from `pi-payments/testing`, src/testing/payout-store-contract.ts).
+ *
+ * Keys compare bytewise (UTF-8 byte order, which is code-point order) in every method,
+ * whatever the database's collation: paging by `afterKey` relies on it.
  *
  * Leases give one runner per payout across processes; slots give one open Pi payment
- * per scope (Pi's one-incomplete-payment rule). Both use the store's own clock.
+ * per scope (Pi's one-incomplete-payment rule). Leases use the store's own clock.
  */
 export interface PayoutStore {
   readonly name: string;
@@ -111,7 +132,7 @@ export interface PayoutStore {
   get(key: string): Promise<StoredPayout | undefined>;
   /** The payout that holds this Pi payment id, if any. */
   findByPaymentId(paymentId: string): Promise<StoredPayout | undefined>;
-  /** Payouts in key order. */
+  /** Payouts in key order (UTF-8 bytes). */
   list(filter?: ListFilter): Promise<StoredPayout[]>;
   /** A payout's journal, oldest first. */
   journal(key: string): Promise<JournalEntry[]>;
@@ -127,11 +148,23 @@ export interface PayoutStore {
   renewAll(owner: string, ttlMs: number): Promise<string[]>;
   /** Gives `owner`'s lease up (a no-op if another holds it). */
   release(key: string, owner: string): Promise<void>;
-  /** Takes the slot of a scope for a payout; true if it now holds it (also when it already did). */
+  /**
+   * Moves every lease `from` holds, live or expired, to `to` with a fresh expiry of
+   * `ttlMs`, in one step; returns their keys. For a runner that provably died.
+   */
+  takeOver(from: string, to: string, ttlMs: number): Promise<string[]>;
+  /** The owners of live leases, each once, in no particular order. */
+  leaseOwners(): Promise<string[]>;
+  /**
+   * Takes the slot of a scope for payout `key`, in one step that no save of that payout
+   * interleaves with; true if it now holds it (also when it already did). Refuses, taking
+   * nothing, unless `key` is a payout whose `holdsSlot` is true. Takes the slot if free, or
+   * over from a holder that is no payout or whose `holdsSlot` is false: a leaked slot heals.
+   */
   acquireSlot(scope: string, key: string): Promise<boolean>;
   /** Frees the slot if `key` holds it. */
   releaseSlot(scope: string, key: string): Promise<void>;
-  /** The payout holding the slot of a scope, if any. */
+  /** The key holding the slot of a scope as stored, if any (also one that may no longer). */
   slotHolder(scope: string): Promise<string | undefined>;
   /** Closes connections the store opened itself. */
   close(): Promise<void>;

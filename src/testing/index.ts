@@ -1,1 +1,5 @@
-export { payoutStoreContract, type StoreFactory } from "./payout-store-contract.js";
+export {
+  type PayoutStoreContractOptions,
+  payoutStoreContract,
+  type StoreFactory,
+} from "./payout-store-contract.js";

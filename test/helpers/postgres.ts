@@ -7,6 +7,12 @@ import type { PostgresPool, Queryable } from "../../src/storage/postgres.js";
 export const realPostgresUrl = process.env.PI_PAYMENTS_TEST_PG_URL;
 
 /**
+ * A database on the real server whose default collation is ICU en-US, as on many managed
+ * services: keys must still order bytewise there. CI sets it; unset, its tests are skipped.
+ */
+export const icuPostgresUrl = process.env.PI_PAYMENTS_TEST_PG_ICU_URL;
+
+/**
  * PGlite behind the pool interface the store uses. PGlite has one connection, so each
  * query and each checked-out client takes a lock: a transaction never interleaves with
  * another caller's queries.
@@ -42,16 +48,19 @@ export function pglitePool(db: PGlite): PostgresPool {
   };
 }
 
-/** A pool and a fresh schema name for one test: the real server when configured, else PGlite. */
-export async function testPostgres(): Promise<{
+/**
+ * A pool and a fresh schema name for one test: the server at `url` (by default the real
+ * server when configured), else PGlite.
+ */
+export async function testPostgres(url: string | undefined = realPostgresUrl): Promise<{
   pool: PostgresPool;
   schema: string;
   cleanup: () => Promise<void>;
   kind: string;
 }> {
   const schema = `t_${randomBytes(6).toString("hex")}`;
-  if (realPostgresUrl) {
-    const pool = new pg.Pool({ connectionString: realPostgresUrl, max: 8 });
+  if (url) {
+    const pool = new pg.Pool({ connectionString: url, max: 8 });
     return {
       pool: pool as unknown as PostgresPool,
       schema,

@@ -19,7 +19,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const write = (detail: string): PayoutWrite => ({
+const write = (detail: string, extra: Partial<PayoutWrite> = {}): PayoutWrite => ({
   snapshot: {
     status: "active",
     value: detail,
@@ -32,7 +32,9 @@ const write = (detail: string): PayoutWrite => ({
   paymentId: null,
   txid: null,
   settled: false,
+  holdsSlot: true,
   at: new Date().toISOString(),
+  ...extra,
 });
 const line = (to: string, owner: string) => ({
   at: new Date().toISOString(),
@@ -165,6 +167,53 @@ describe.each(kinds)("races on %s", (_kind, connect) => {
       { numRuns: 60 },
     );
     await Promise.all([first!.close(), second!.close()]);
+  });
+
+  test("an acquisition racing a cancel of its payout never leaves the slot to a payout that may not hold it (fast-check scheduler)", async () => {
+    const [acquirer, canceller] = await connect(2);
+    const cancelled = write("cancelled", { state: "cancelled", settled: true, holdsSlot: false });
+    // Real time on separate connections: the statements of both sides interleave in every way.
+    const pause = async (ms: number, yields: number) => {
+      if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+      for (let i = 0; i < yields; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 8 }),
+        async (s, ms, yields) => {
+          const scope = `app:${round}`;
+          const [a, b] = [`a${round}`, `b${round}`];
+          round++;
+          await acquirer!.create(
+            { key: a, intent, write: write("created.queued") },
+            line("created.queued", "q"),
+          );
+          const acquire = s
+            .schedule(Promise.resolve("acquire"))
+            .then(() => pause(ms, yields))
+            .then(() => acquirer!.acquireSlot(scope, a));
+          const cancel = s
+            .schedule(Promise.resolve("cancel"))
+            .then(() =>
+              canceller!.save(a, 1, cancelled, line("cancelled", "c"), { releaseSlot: scope }),
+            );
+          await s.waitFor(Promise.all([acquire, cancel]));
+          const holder = await acquirer!.slotHolder(scope);
+          if (holder !== undefined) expect((await acquirer!.get(holder))?.holdsSlot).toBe(true);
+          // The next payout is never left waiting for one that has ended.
+          await acquirer!.create(
+            { key: b, intent, write: write("created.queued") },
+            line("created.queued", "q"),
+          );
+          expect(await canceller!.acquireSlot(scope, b)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    await Promise.all([acquirer!.close(), canceller!.close()]);
   });
 });
 

@@ -39,6 +39,23 @@ export function migrations(schema: string): string[] {
      );
      CREATE INDEX journal_key ON ${s}.journal (key, seq);
      CREATE TABLE ${s}.slots (scope text PRIMARY KEY, key text NOT NULL);`,
+    // 2. Keys order and compare bytewise whatever the database's collation (ICU en-US on
+    // many managed services): paging by `key > $n ORDER BY key` must agree with itself. The
+    // primary key's index is rebuilt in "C", so both use it without a per-query COLLATE.
+    `ALTER TABLE ${s}.payouts ALTER COLUMN key TYPE text COLLATE "C";
+     ALTER TABLE ${s}.journal ALTER COLUMN key TYPE text COLLATE "C";
+     ALTER TABLE ${s}.slots ALTER COLUMN key TYPE text COLLATE "C";`,
+    // 3. Whether a payout may hold its slot. Rows from before: a completed or cancelled payout
+    // has no open Pi payment; any other may have one, so it keeps what it holds. No default
+    // after the backfill: every write says.
+    `ALTER TABLE ${s}.payouts ADD COLUMN holds_slot boolean NOT NULL DEFAULT true;
+     UPDATE ${s}.payouts SET holds_slot = false WHERE state IN ('completed', 'cancelled');
+     ALTER TABLE ${s}.payouts ALTER COLUMN holds_slot DROP DEFAULT;`,
+    // 4. Paging through unsettled payouts by key without a sort; finding a runner's leases
+    // without a scan. Partial, so they hold only the few rows they serve; the second leaves
+    // lease_expires_at out so that renewing a lease stays a HOT update.
+    `CREATE INDEX payouts_unsettled_key ON ${s}.payouts (key) WHERE NOT settled;
+     CREATE INDEX payouts_lease_owner ON ${s}.payouts (lease_owner) WHERE lease_owner IS NOT NULL;`,
   ];
 }
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ConflictError, StorageError } from "../../domain/errors.js";
+import { ConflictError, StorageError, ValidationError } from "../../domain/errors.js";
 import { type JournalRow, type PayoutRow, toEntry, toPayout } from "../sql-rows.js";
 import type { ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
 import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
@@ -31,7 +31,11 @@ export interface PostgresStoreOptions {
  */
 export function createPostgresStore(options: PostgresStoreOptions): PayoutStore {
   if (!options.pool && !options.connectionString) {
-    throw new TypeError("createPostgresStore needs a `pool` or a `connectionString`.");
+    throw new ValidationError(
+      "Invalid PostgreSQL store options: pass a `pool` or a `connectionString`.",
+      [{ path: "pool", message: "a pool or a connectionString is required" }],
+      "INVALID_OPTIONS",
+    );
   }
   const schema = options.schema ?? "pi_payments";
   const s = quote(schema);
@@ -111,32 +115,32 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
     async create({ key, intent, write }, entry, lease) {
       return inTransaction(await open(), async (db) => {
+        const params: unknown[] = [
+          key,
+          JSON.stringify(intent),
+          write.state,
+          write.stateDetail,
+          JSON.stringify(write.snapshot),
+          write.paymentId,
+          write.txid,
+          write.settled,
+          write.holdsSlot,
+          write.at,
+        ];
+        // A new payout may come leased to its creator: one insert, no second write.
+        let leaseValues = "NULL, NULL";
+        if (lease) {
+          params.push(lease.owner);
+          leaseValues = `$${params.length}, ${leaseTimes(params, lease.ttlMs).until}`;
+        }
         const inserted = await db.query<PayoutRow>(
-          `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $9)
+          `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at)
+           VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $10, ${leaseValues})
            ON CONFLICT (key) DO NOTHING RETURNING *`,
-          [
-            key,
-            JSON.stringify(intent),
-            write.state,
-            write.stateDetail,
-            JSON.stringify(write.snapshot),
-            write.paymentId,
-            write.txid,
-            write.settled,
-            write.at,
-          ],
+          params,
         );
         const row = inserted.rows[0];
         if (!row) return { created: false, payout: toPayout((await getRow(db, key))!) };
-        if (lease) {
-          const params: unknown[] = [lease.owner, key];
-          const { until } = leaseTimes(params, lease.ttlMs);
-          await db.query(
-            `UPDATE ${s}.payouts SET lease_owner = $1, lease_expires_at = ${until} WHERE key = $2`,
-            params,
-          );
-        }
         await appendJournal(db, key, 1, entry);
         return { created: true, payout: toPayout(row) };
       });
@@ -151,6 +155,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           write.paymentId,
           write.txid,
           write.settled,
+          write.holdsSlot,
           write.at,
           key,
           expectedVersion,
@@ -161,10 +166,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           fence = ` AND lease_owner = $${params.length} AND lease_expires_at > ${nowSql(params)}`;
         }
         const updated = await db.query<PayoutRow>(
-          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, updated_at = $7, version = version + 1${
+          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, holds_slot = $7, updated_at = $8, version = version + 1${
             saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
           }
-           WHERE key = $8 AND version = $9${fence} RETURNING *`,
+           WHERE key = $9 AND version = $10${fence} RETURNING *`,
           params,
         );
         const row = updated.rows[0];
@@ -208,17 +213,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         params.push(([] as string[]).concat(filter.state));
         where.push(`state = ANY($${params.length}::text[])`);
       }
-      if (filter.settled !== undefined) {
-        params.push(filter.settled);
-        where.push(`settled = $${params.length}`);
-      }
+      // Written out, not a parameter: only a literal lets the planner prove the partial index.
+      if (filter.settled !== undefined) where.push(filter.settled ? "settled" : "NOT settled");
       if (filter.afterKey !== undefined) {
         params.push(filter.afterKey);
         where.push(`key > $${params.length}`);
       }
       params.push(filter.limit ?? 100);
       const { rows } = await (await open()).query<PayoutRow>(
-        `SELECT * FROM ${s}.payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key COLLATE "C" LIMIT $${params.length}`,
+        `SELECT * FROM ${s}.payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT $${params.length}`,
         params,
       );
       return rows.map(toPayout);
@@ -280,15 +283,58 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
       );
     },
 
-    async acquireSlot(scope, key) {
-      // One statement: insert, or keep the holder and return it. Atomic without a transaction.
+    async takeOver(from, to, ttlMs) {
+      const params: unknown[] = [from, to];
+      const { until } = leaseTimes(params, ttlMs);
       const { rows } = await (await open()).query<{ key: string }>(
-        `INSERT INTO ${s}.slots (scope, key) VALUES ($1, $2)
-         ON CONFLICT (scope) DO UPDATE SET key = ${s}.slots.key
-         RETURNING key`,
-        [scope, key],
+        `UPDATE ${s}.payouts SET lease_owner = $2, lease_expires_at = ${until}
+         WHERE lease_owner = $1 RETURNING key`,
+        params,
       );
-      return rows[0]?.key === key;
+      return rows.map((r) => r.key);
+    },
+
+    async leaseOwners() {
+      const params: unknown[] = [];
+      const now = nowSql(params);
+      const { rows } = await (await open()).query<{ owner: string }>(
+        `SELECT DISTINCT lease_owner AS owner FROM ${s}.payouts
+         WHERE lease_owner IS NOT NULL AND lease_expires_at > ${now}`,
+        params,
+      );
+      return rows.map((r) => r.owner);
+    },
+
+    async acquireSlot(scope, key) {
+      return inTransaction(await open(), async (db) => {
+        // Lock the acquirer's row first. A save of it (a cancel that turns holds_slot false)
+        // either committed before, and is seen here, or waits for this transaction, and its
+        // releaseSlot then deletes the row written here: the slot cannot leak to a payout
+        // that has ended. FOR SHARE, not FOR KEY SHARE: only the former makes a save's
+        // UPDATE (which takes FOR NO KEY UPDATE) wait.
+        const acquirer = await db.query<{ holds_slot: boolean }>(
+          `SELECT holds_slot FROM ${s}.payouts WHERE key = $1 FOR SHARE`,
+          [key],
+        );
+        if (acquirer.rows[0]?.holds_slot !== true) return false;
+        // Take the slot if free; else lock its row (a no-op update) and learn the holder.
+        const { rows } = await db.query<{ key: string }>(
+          `INSERT INTO ${s}.slots (scope, key) VALUES ($1, $2)
+           ON CONFLICT (scope) DO UPDATE SET key = ${s}.slots.key
+           RETURNING key`,
+          [scope, key],
+        );
+        if (rows[0]?.key === key) return true;
+        // A holder that is no payout, or may no longer hold it, leaked the slot: take it over.
+        // A new statement, so its snapshot sees every payout committed before the lock.
+        const taken = await db.query(
+          `UPDATE ${s}.slots SET key = $2 WHERE scope = $1 AND NOT EXISTS (
+             SELECT 1 FROM ${s}.payouts WHERE payouts.key = slots.key AND holds_slot
+           )`,
+          [scope, key],
+        );
+        return taken.rowCount === 1;
+      });
     },
 
     async releaseSlot(scope, key) {
