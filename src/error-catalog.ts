@@ -184,12 +184,25 @@ export const errorCatalog: readonly ErrorCodeInfo[] = [
     "Horizon found nothing where something was expected.",
     "Check the network and Horizon URL.",
   ),
-  entry("HORIZON_REFUSED", "ChainError", "Horizon refused a read.", "See resultCodes."),
+  entry(
+    "HORIZON_HTTP_ERROR",
+    "ChainError",
+    "Horizon answered a read with an HTTP error other than 404 or 5xx.",
+    "Check the Horizon URL; 429 means slow down.",
+  ),
   entry(
     "HORIZON_BAD_RESPONSE",
     "ChainError",
-    "Horizon's answer is not what its API documents.",
-    "Check the Horizon URL.",
+    "Horizon's answer is not what its API documents; nothing was concluded from it.",
+    "Retry later; if it persists, check the Horizon URL.",
+    true,
+  ),
+  entry(
+    "HORIZON_STALE_VIEW",
+    "ChainError",
+    "The Horizon instance that answered had not yet ingested the ledger a decision needs (Horizon is load-balanced; instances lag).",
+    "Nothing to do: it is asked again, and nothing is concluded until a fresh enough view answers.",
+    true,
   ),
   entry(
     "WRONG_NETWORK",
@@ -262,6 +275,13 @@ export const errorCatalog: readonly ErrorCodeInfo[] = [
     "Nothing to cancel; it completes.",
   ),
   entry(
+    "CANCEL_UNSAFE",
+    "LifecycleError",
+    "PiNetwork.cancelPayment while a transaction it sent for the payment may still land.",
+    "See the submission through (submitPayment), or cancel once its time bound has passed.",
+    true,
+  ),
+  entry(
     "NOT_FAILED",
     "LifecycleError",
     "retry() of a payout that has not failed.",
@@ -274,6 +294,13 @@ export const errorCatalog: readonly ErrorCodeInfo[] = [
     "Cancel or retry there, or once it stops.",
   ),
   entry("CLOSED", "PiPaymentsError", "The payouts runtime was closed.", "Create a new one."),
+  entry(
+    "ONGOING_PAYMENT_UNSEEN",
+    "payout.lastError",
+    "Pi refused a create for an incomplete payment it did not name readably and does not list.",
+    "Nothing to do: the payout tries again.",
+    true,
+  ),
   entry(
     "UNEXPECTED_ERROR",
     "any",

@@ -1,4 +1,4 @@
-import { ChainError, type ResultCodes } from "../domain/errors.js";
+import type { ResultCodes } from "../domain/errors.js";
 
 /** What a failed Horizon call means. */
 export type HorizonFailure =
@@ -52,36 +52,4 @@ export function classifyHorizonFailure(error: unknown): HorizonFailure {
 export function primaryResultCode(codes: ResultCodes): string {
   const failingOp = codes.operations?.find((op) => op !== "op_success");
   return codes.transaction === "tx_failed" && failingOp ? failingOp : codes.transaction;
-}
-
-/** A typed error for a Horizon read that failed (reads never guess). */
-export function horizonReadError(what: string, error: unknown): ChainError {
-  const failure = classifyHorizonFailure(error);
-  if (failure.kind === "unknown") {
-    const server = failure.status !== undefined && failure.status >= 500;
-    return new ChainError(
-      `Horizon failed while ${what}: ${failure.reason}. Retry later.`,
-      server ? "HORIZON_SERVER_ERROR" : "HORIZON_UNREACHABLE",
-      {
-        status: failure.status,
-        retryable: true,
-        cause: error,
-      },
-    );
-  }
-  if (failure.kind === "not_found") {
-    return new ChainError(`Horizon found nothing while ${what}.`, "HORIZON_NOT_FOUND", {
-      status: 404,
-      cause: error,
-    });
-  }
-  return new ChainError(
-    `Horizon refused ${what}: ${primaryResultCode(failure.resultCodes)}.`,
-    "HORIZON_REFUSED",
-    {
-      status: 400,
-      resultCodes: failure.resultCodes,
-      cause: error,
-    },
-  );
 }

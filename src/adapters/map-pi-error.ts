@@ -100,6 +100,12 @@ export interface PiHttpFailure {
   body?: string | undefined;
   cause?: unknown;
   timedOut?: boolean;
+  /**
+   * Whether repeating the request is safe whatever happened to this one (reads, and the
+   * writes Pi answers idempotently). Creating a payment is not: repeating it after an
+   * unknown outcome may make a second payment. @default true
+   */
+  idempotent?: boolean;
 }
 
 /**
@@ -109,14 +115,15 @@ export interface PiHttpFailure {
 export function mapPiError(failure: PiHttpFailure): PiApiError {
   const { method, path, status } = failure;
   const write = method !== "GET";
+  const idempotent = failure.idempotent ?? true;
   const base = { method, path, status, cause: failure.cause };
 
   if (status === undefined) {
     const what = failure.timedOut ? "did not answer in time" : "could not be reached";
     return new PiApiError(
-      `Pi ${what} (${method} ${path}).${write ? " The request may have been applied: look before repeating it." : " Retry later."}`,
+      `Pi ${what} (${method} ${path}).${unknownAdvice(write, idempotent)}`,
       "PI_UNREACHABLE",
-      { ...base, retryable: true, outcomeUnknown: write },
+      { ...base, retryable: idempotent, outcomeUnknown: write },
     );
   }
 
@@ -135,11 +142,13 @@ export function mapPiError(failure: PiHttpFailure): PiApiError {
     );
   }
   if (!errorBody.success) {
+    // Without Pi's error body nothing says the write was refused: it may have been applied
+    // (DESIGN P2b), whatever the status.
     const server = status >= 500;
     return new PiApiError(
-      `Pi answered ${status} without a Pi error body (${method} ${path}).${server ? " Retry later." : ""}`,
+      `Pi answered ${status} without a Pi error body (${method} ${path}).${server || write ? unknownAdvice(write, idempotent) : ""}`,
       server ? "PI_SERVER_ERROR" : "PI_HTTP_ERROR",
-      { ...base, retryable: server, outcomeUnknown: server && write },
+      { ...base, retryable: (server || write) && idempotent, outcomeUnknown: write },
     );
   }
 
@@ -150,7 +159,7 @@ export function mapPiError(failure: PiHttpFailure): PiApiError {
   } = errorBody.data;
   const payment = paymentOf(errorBody.data.payment);
   const known = piErrorCodes[piCode];
-  const retryable = known?.retryable ?? status >= 500;
+  const retryable = (known?.retryable ?? status >= 500) && (idempotent || status < 500);
   const options = {
     ...base,
     piCode,
@@ -160,8 +169,13 @@ export function mapPiError(failure: PiHttpFailure): PiApiError {
     retryable,
     outcomeUnknown: status >= 500 && write,
   };
-  const detail = `${piMessage ?? piCode}${verificationError ? ` (${verificationError})` : ""}`;
-  const message = `Pi refused ${method} ${path}: ${detail}. ${known?.advice ?? "See piCode and piMessage."}`;
+  const detail = `${(piMessage ?? piCode).replace(/[.\s]+$/, "")}${verificationError ? ` (${verificationError})` : ""}`;
+  // A 5xx may have been applied: what to do depends on whether repeating the call is safe.
+  const advice =
+    status >= 500 && write
+      ? unknownAdvice(write, idempotent).trim()
+      : (known?.advice ?? "See piCode and piMessage.");
+  const message = `Pi refused ${method} ${path}: ${detail}. ${advice}`;
   if (piCode === "ongoing_payment_found") {
     const blocking = payment
       ? ` Blocking payment: ${payment.identifier} (${payment.amount} Pi to ${payment.user_uid}).`
@@ -169,6 +183,13 @@ export function mapPiError(failure: PiHttpFailure): PiApiError {
     return new OngoingPaymentError(`${message}${blocking}`, "PI_ONGOING_PAYMENT_FOUND", options);
   }
   return new PiApiError(message, known ? `PI_${piCode.toUpperCase()}` : "PI_API_ERROR", options);
+}
+
+/** What to do after a request whose outcome nobody can tell. */
+export function unknownAdvice(write: boolean, idempotent: boolean): string {
+  if (!write) return " Retry later.";
+  if (idempotent) return " It may have been applied; repeating it is safe.";
+  return " It may have been applied: look before repeating it (a payment: in incomplete_server_payments).";
 }
 
 function parseJson(text: string | undefined): unknown {

@@ -15,13 +15,19 @@ import { ChainError, ValidationError } from "../domain/errors.js";
 import { isWalletAddress, parsePaymentId, parseTxid } from "../domain/ids.js";
 import { NETWORKS, type NetworkName } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
+import { type OurAccounts, toChainTransaction } from "./chain-transaction.js";
 import { ChannelPool } from "./channel-pool.js";
-import { classifyHorizonFailure, horizonReadError } from "./map-horizon-error.js";
+import { envelopeFate } from "./envelope-fate.js";
+import { searchPayment } from "./history-search.js";
+import { type AccountState, createHorizonReader, type Viewed } from "./horizon-reader.js";
+import { classifyHorizonFailure } from "./map-horizon-error.js";
 import type {
   ChainTransaction,
   EnvelopeFate,
+  ExpectedPayment,
   PaymentTransactionRequest,
   PiChain,
+  PreparedPayment,
   SignedTransaction,
   SubmitOutcome,
 } from "./types.js";
@@ -40,7 +46,7 @@ export interface PiChainOptions {
   walletSeed: string;
   /** @default Pi's Horizon for `network` */
   horizonUrl?: string;
-  /** A Horizon client to use instead of one made from `horizonUrl`. */
+  /** A Horizon client to submit through instead of one made from `horizonUrl` (reads go to `horizonUrl`). */
   horizon?: Horizon.Server;
   /** Fee per operation in stroops. @default 100000 (Pi's base fee, 0.01 Pi) */
   feeStroops?: number;
@@ -50,8 +56,10 @@ export interface PiChainOptions {
    * faster recovery, longer means more patience with slow ledgers. @default 60
    */
   timeBoundSeconds?: number;
-  /** Recent wallet transactions scanned when looking a payment up by memo. @default 200 */
+  /** Recent wallet transactions read when looking a payment up and its creation time is not known. @default 200 */
   historyLimit?: number;
+  /** Pages of 200 transactions a history search reads at most before failing (and being retried). @default 50 */
+  historyMaxPages?: number;
   /**
    * Seeds of channel accounts: funded accounts that lend their sequence numbers and pay the
    * fee, so that the wallet (still the payment's source) can have several transactions per
@@ -75,6 +83,7 @@ const optionsSchema = z.strictObject({
   feeStroops: z.number().int().min(1).default(100_000),
   timeBoundSeconds: z.number().int().min(5).max(86_400).default(60),
   historyLimit: z.number().int().min(1).max(10_000).default(200),
+  historyMaxPages: z.number().int().min(1).max(10_000).default(50),
   channels: z
     .array(
       z.custom<string>(
@@ -86,7 +95,10 @@ const optionsSchema = z.strictObject({
 });
 
 /**
- * Creates the Pi blockchain adapter for one app wallet, on @stellar/stellar-sdk.
+ * Creates the Pi blockchain adapter for one app wallet: envelopes built and signed with
+ * @stellar/stellar-sdk and submitted through its Horizon client; reads through a reader
+ * that keeps each answer's `Latest-Ledger`, so that nothing is concluded from a lagging
+ * instance (docs/crash-recovery.md says which evidence each decision rests on).
  *
  * @example
  * const chain = createPiChain({ network: "Pi Testnet", walletSeed: process.env.PI_WALLET_SEED! });
@@ -119,22 +131,28 @@ export function createPiChain(options: PiChainOptions): PiChain {
   const horizon =
     settings.horizon ??
     new Horizon.Server(horizonUrl, { allowHttp: horizonUrl.startsWith("http://") });
+  const reader = createHorizonReader({ url: horizonUrl });
   const passphrase = settings.network;
+  const ours: OurAccounts = {
+    wallet: walletAddress,
+    sources: new Set([
+      walletAddress,
+      ...settings.channels.map((s) => Keypair.fromSecret(s).publicKey()),
+    ]),
+  };
+  const limits = { recent: settings.historyLimit, maxPages: settings.historyMaxPages };
   let networkChecked: Promise<void> | undefined;
 
   /** Once per adapter: a Testnet key against Mainnet's Horizon must not sign anything. */
   const checkNetwork = () => {
     networkChecked ??= (async () => {
-      let root: { network_passphrase?: string };
-      try {
-        root = (await horizon.root()) as { network_passphrase?: string };
-      } catch (error) {
+      const root = await reader.root().catch((error: unknown) => {
         networkChecked = undefined;
-        throw horizonReadError("reading its root", error);
-      }
-      if (root.network_passphrase !== passphrase) {
+        throw error;
+      });
+      if (root.value.networkPassphrase !== passphrase) {
         throw new ChainError(
-          `Horizon at ${horizonUrl} serves "${root.network_passphrase}", not "${passphrase}". Check the network and the Horizon URL.`,
+          `Horizon at ${horizonUrl} serves "${root.value.networkPassphrase}", not "${passphrase}". Check the network and the Horizon URL.`,
           "WRONG_NETWORK",
           {},
         );
@@ -143,98 +161,67 @@ export function createPiChain(options: PiChainOptions): PiChain {
     return networkChecked;
   };
 
-  const loadAccount = async (address: string) => {
-    try {
-      return await horizon.loadAccount(address);
-    } catch (error) {
-      if (classifyHorizonFailure(error).kind === "not_found") {
-        throw new ChainError(
-          `The account ${address} does not exist on ${passphrase}: fund it before paying from it.`,
-          "ACCOUNT_NOT_FOUND",
-          { status: 404 },
-        );
-      }
-      throw horizonReadError(`loading account ${address}`, error);
+  const readAccount = async (address: string): Promise<Viewed<AccountState>> => {
+    const viewed = await reader.account(address);
+    if (viewed.value === undefined) {
+      throw new ChainError(
+        `The account ${address} does not exist on ${passphrase} (as of ledger ${viewed.asOfLedger ?? "unknown"}): fund it before paying from it.`,
+        "ACCOUNT_NOT_FOUND",
+        { status: 404 },
+      );
     }
-  };
-
-  const toChainTransaction = (record: Record<string, unknown>): ChainTransaction => {
-    const envelope = String(record.envelope_xdr);
-    const tx = TransactionBuilder.fromXDR(envelope, passphrase) as Transaction;
-    const ledger =
-      typeof record.ledger_attr === "number" ? record.ledger_attr : Number(record.ledger);
-    return {
-      txid: String(record.hash),
-      ledger,
-      successful: record.successful === true,
-      memo: record.memo === undefined ? undefined : String(record.memo),
-      source: String(record.source_account),
-      sequence: String(record.source_account_sequence),
-      payments: tx.operations.flatMap((op) =>
-        op.type === "payment" && op.asset.isNative()
-          ? [{ from: op.source ?? tx.source, to: op.destination, amount: parseAmount(op.amount) }]
-          : [],
-      ),
-    };
+    return viewed as Viewed<AccountState>;
   };
 
   const getTransaction = async (txid: string): Promise<ChainTransaction | undefined> => {
-    const hash = parseTxid(txid);
-    try {
-      const record = await horizon.transactions().transaction(hash).call();
-      return toChainTransaction(record as unknown as Record<string, unknown>);
-    } catch (error) {
-      if (classifyHorizonFailure(error).kind === "not_found") return undefined;
-      throw horizonReadError(`looking up transaction ${hash}`, error);
-    }
+    const found = (await reader.transaction(parseTxid(txid))).value;
+    return found && toChainTransaction(found, passphrase);
   };
 
-  const latestLedger = async () => {
-    try {
-      const page = await horizon.ledgers().order("desc").limit(1).call();
-      const [ledger] = page.records;
-      if (!ledger) throw new ChainError("Horizon returned no ledger.", "HORIZON_BAD_RESPONSE", {});
-      return {
-        sequence: Number(ledger.sequence),
-        closedAt: Math.floor(Date.parse(ledger.closed_at) / 1000),
-      };
-    } catch (error) {
-      if (error instanceof ChainError) throw error;
-      throw horizonReadError("reading the latest ledger", error);
+  const checkRequest = (request: PaymentTransactionRequest) => {
+    const paymentId = parsePaymentId(request.paymentId);
+    if (Buffer.byteLength(paymentId) > 28) {
+      throw new ChainError(
+        `Payment id ${paymentId} is longer than a text memo (28 bytes).`,
+        "MEMO_TOO_LONG",
+        {},
+      );
     }
+    if (!isWalletAddress(request.to)) {
+      throw new ChainError(
+        `The recipient ${String(request.to)} is not a wallet address.`,
+        "INVALID_DESTINATION",
+        {},
+      );
+    }
+    return { paymentId, to: request.to, amount: parseAmount(request.amount) as Amount };
   };
 
-  /** Builds and signs the payment with `signer`'s sequence: the wallet's, or a channel's. */
-  const buildFrom = async (
+  /** Signs the payment with `signer`'s sequence (the wallet's, or a channel's) as `account` shows it. */
+  const sign = (
     signer: Keypair,
-    to: string,
-    amount: Amount,
-    paymentId: string,
-  ): Promise<SignedTransaction> => {
-    const account = await loadAccount(signer.publicKey());
+    account: Viewed<AccountState>,
+    request: { paymentId: string; to: string; amount: Amount },
+  ): SignedTransaction => {
     // The time bound comes from Horizon's clock (its Date header), not ours: the ledger
     // checks it against its own close time.
-    let timebounds: { minTime: number; maxTime: number };
-    try {
-      timebounds = await horizon.fetchTimebounds(settings.timeBoundSeconds);
-    } catch (error) {
-      throw horizonReadError("reading the chain's time", error);
-    }
-    const tx = new TransactionBuilder(new Account(signer.publicKey(), account.sequence), {
+    const now = account.serverTime ?? Math.floor(Date.now() / 1000);
+    const maxTime = now + settings.timeBoundSeconds;
+    const tx = new TransactionBuilder(new Account(signer.publicKey(), account.value.sequence), {
       fee: String(settings.feeStroops),
       networkPassphrase: passphrase,
-      timebounds: { minTime: 0, maxTime: timebounds.maxTime },
+      timebounds: { minTime: 0, maxTime },
     })
       .addOperation(
         Operation.payment({
-          destination: to,
+          destination: request.to,
           asset: Asset.native(),
-          amount,
+          amount: request.amount,
           // With a channel, the wallet still pays: it is the operation's source.
           ...(signer === keypair ? {} : { source: walletAddress }),
         }),
       )
-      .addMemo(Memo.text(paymentId))
+      .addMemo(Memo.text(request.paymentId))
       .build();
     tx.sign(...(signer === keypair ? [keypair] : [signer, keypair]));
     const txid = tx.hash().toString("hex");
@@ -244,16 +231,33 @@ export function createPiChain(options: PiChainOptions): PiChain {
       txid,
       source: signer.publicKey(),
       sequence: tx.sequence,
-      maxTime: timebounds.maxTime,
+      maxTime,
     };
+  };
+
+  /** Lends a source account for one build; gives it back if the build ends without an envelope. */
+  const withSource = async <T>(build: (signer: Keypair) => Promise<T>): Promise<T> => {
+    await checkNetwork();
+    const signer = await sources.take();
+    try {
+      return await build(signer);
+    } catch (error) {
+      sources.giveBack(signer.publicKey());
+      throw error;
+    }
   };
 
   const submitOnce = async (signed: SignedTransaction): Promise<SubmitOutcome> => {
     const tx = TransactionBuilder.fromXDR(signed.envelope, passphrase) as Transaction;
     const txid = tx.hash().toString("hex");
     try {
-      const result = await horizon.submitTransaction(tx, { skipMemoRequiredCheck: true });
-      return { status: "applied", txid, ledger: Number(result.ledger) };
+      // stellar-sdk's memo-required check (SEP-29) runs, and costs nothing: our memo is set.
+      const result = (await horizon.submitTransaction(tx)) as unknown as Record<string, unknown>;
+      const ledger = Number(result?.ledger);
+      // A 200 that does not say "this transaction, successful, in that ledger" proves nothing.
+      if (result?.hash === txid && result.successful !== false && Number.isInteger(ledger))
+        return { status: "applied", txid, ledger };
+      return lookedUp(txid, "an answer of the wrong shape");
     } catch (error) {
       const failure = classifyHorizonFailure(error);
       if (failure.kind === "rejected" && failure.resultCodes.transaction !== "tx_bad_seq") {
@@ -265,42 +269,28 @@ export function createPiChain(options: PiChainOptions): PiChain {
         };
       }
       // tx_bad_seq may be an older Horizon's answer for an applied transaction, and an
-      // unknown outcome may be a landed one: the hash decides.
-      const found = await getTransaction(txid).catch(() => undefined);
-      if (found?.successful) return { status: "applied", txid, ledger: found.ledger };
-      if (found)
-        return {
-          status: "failed",
-          txid,
-          resultCodes: { transaction: "tx_failed" },
-          inLedger: true,
-        };
-      if (failure.kind === "rejected")
-        return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
-      return {
-        status: "unknown",
+      // unknown outcome may be a landed one: the hash decides, when it is found.
+      const outcome = await lookedUp(
         txid,
-        reason: failure.kind === "unknown" ? failure.reason : "not found",
-      };
+        failure.kind === "unknown" ? failure.reason : "not found",
+      );
+      if (outcome.status === "unknown" && failure.kind === "rejected")
+        return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
+      return outcome;
     }
   };
 
-  const fateOf = async (signed: SignedTransaction): Promise<EnvelopeFate> => {
-    // Order matters (DESIGN P3): read what makes the envelope dead first, then look for
-    // its hash. A transaction that landed before the first read is found by the second;
-    // one that did not can no longer land once the first read says so.
-    const ledger = await latestLedger();
-    const account = await loadAccount(signed.source);
-    const found = await getTransaction(signed.txid);
+  /** Positive evidence only: a transaction found is its outcome; not found is still unknown. */
+  const lookedUp = async (txid: string, reason: string): Promise<SubmitOutcome> => {
+    const found = await getTransaction(txid).catch(() => undefined);
+    if (found?.successful) return { status: "applied", txid, ledger: found.ledger };
     if (found)
-      return found.successful
-        ? { status: "landed", transaction: found }
-        : { status: "dead", reason: "failed_in_ledger" };
-    if (ledger.closedAt > signed.maxTime) return { status: "dead", reason: "expired" };
-    if (BigInt(account.sequence) >= BigInt(signed.sequence))
-      return { status: "dead", reason: "sequence_used" };
-    return { status: "pending" };
+      return { status: "failed", txid, resultCodes: { transaction: "tx_failed" }, inLedger: true };
+    return { status: "unknown", txid, reason };
   };
+
+  const fateContext = { passphrase, ours, maxPages: settings.historyMaxPages };
+  const searchContext = { passphrase, ours, limits };
 
   return {
     name: "pi-chain",
@@ -309,30 +299,35 @@ export function createPiChain(options: PiChainOptions): PiChain {
     walletAddress,
 
     async buildPayment(request: PaymentTransactionRequest): Promise<SignedTransaction> {
-      const paymentId = parsePaymentId(request.paymentId);
-      if (Buffer.byteLength(paymentId) > 28) {
-        throw new ChainError(
-          `Payment id ${paymentId} is longer than a text memo (28 bytes).`,
-          "MEMO_TOO_LONG",
-          {},
+      const checked = checkRequest(request);
+      return withSource(async (signer) =>
+        sign(signer, await readAccount(signer.publicKey()), checked),
+      );
+    },
+
+    async preparePayment(expected: ExpectedPayment): Promise<PreparedPayment> {
+      const checked = checkRequest(expected);
+      return withSource(async (signer) => {
+        const account = await readAccount(signer.publicKey());
+        // Every landed payment from the wallet changed the wallet's account: a history that
+        // holds its last change holds them all, up to the account read the build uses.
+        const wallet = signer === keypair ? account : await readAccount(walletAddress);
+        const search = await searchPayment(
+          reader,
+          searchContext,
+          { ...expected, ...checked },
+          wallet.value.lastModifiedLedger,
         );
-      }
-      if (!isWalletAddress(request.to)) {
-        throw new ChainError(
-          `The recipient ${String(request.to)} is not a wallet address.`,
-          "INVALID_DESTINATION",
-          {},
-        );
-      }
-      const amount: Amount = parseAmount(request.amount);
-      await checkNetwork();
-      const signer = await sources.take();
-      try {
-        return await buildFrom(signer, request.to, amount, paymentId);
-      } catch (error) {
-        sources.giveBack(signer.publicKey());
-        throw error;
-      }
+        if (search.found) {
+          sources.giveBack(signer.publicKey());
+          return { status: "landed", transaction: search.found, ignored: search.ignored };
+        }
+        return {
+          status: "built",
+          transaction: sign(signer, account, checked),
+          ignored: search.ignored,
+        };
+      });
     },
 
     discard(signed: SignedTransaction) {
@@ -346,47 +341,34 @@ export function createPiChain(options: PiChainOptions): PiChain {
     },
 
     async fate(signed: SignedTransaction): Promise<EnvelopeFate> {
-      const fate = await fateOf(signed);
-      if (fate.status !== "pending") sources.settle(signed.txid);
+      const fate = await envelopeFate(reader, fateContext, signed);
+      if (fate.status === "landed" || fate.status === "dead") sources.settle(signed.txid);
       return fate;
     },
 
     getTransaction,
 
-    async findPaymentTransaction(paymentId, findOptions = {}) {
-      const id = parsePaymentId(paymentId);
-      const limit = findOptions.limit ?? settings.historyLimit;
-      try {
-        let page = await horizon
-          .transactions()
-          .forAccount(walletAddress)
-          .order("desc")
-          .limit(Math.min(limit, 200))
-          .call();
-        let seen = 0;
-        while (page.records.length > 0 && seen < limit) {
-          for (const record of page.records) {
-            seen += 1;
-            if (record.memo === id && record.successful) {
-              return toChainTransaction(record as unknown as Record<string, unknown>);
-            }
-          }
-          if (page.records.length < Math.min(limit, 200)) break;
-          page = await page.next();
-        }
-        return undefined;
-      } catch (error) {
-        if (classifyHorizonFailure(error).kind === "not_found") return undefined;
-        throw horizonReadError(`searching the wallet's transactions for payment ${id}`, error);
-      }
+    async findPaymentTransaction(expected) {
+      const checked = checkRequest(expected);
+      const wallet = await readAccount(walletAddress);
+      return searchPayment(
+        reader,
+        searchContext,
+        { ...expected, ...checked },
+        wallet.value.lastModifiedLedger,
+      );
     },
 
-    latestLedger,
+    async latestLedger() {
+      return (await reader.latestLedger()).value;
+    },
 
     async account() {
-      const account = await loadAccount(walletAddress);
-      const native = account.balances.find((b) => b.asset_type === "native");
-      return { balance: native?.balance ?? "0.0000000", sequence: account.sequence };
+      const account = await readAccount(walletAddress);
+      return {
+        balance: account.value.nativeBalance ?? "0.0000000",
+        sequence: account.value.sequence,
+      };
     },
 
     close: async () => {},

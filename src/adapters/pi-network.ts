@@ -2,7 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { parseAmount } from "../domain/amount.js";
 import { assertPaymentMatches } from "../domain/check-payment.js";
-import { ChainError, ConfigurationError } from "../domain/errors.js";
+import {
+  ChainError,
+  ConfigurationError,
+  LifecycleError,
+  serializeError,
+} from "../domain/errors.js";
 import { parsePaymentId, parseTxid } from "../domain/ids.js";
 import {
   type PaymentArgs,
@@ -19,7 +24,7 @@ import { parseWith } from "../domain/validation.js";
 import { primaryResultCode } from "./map-horizon-error.js";
 import { createPiChain } from "./pi-chain.js";
 import { createPiPlatform, type RetryPolicy } from "./pi-platform.js";
-import type { PiChain, PiPlatform, SignedTransaction } from "./types.js";
+import type { ExpectedPayment, PiChain, PiPlatform, SignedTransaction } from "./types.js";
 
 /** Options of {@link PiNetwork}. */
 export interface PiNetworkOptions {
@@ -86,6 +91,10 @@ export class PiNetwork {
   #clients: Clients | undefined;
   /** What this instance asked for, by payment id: checked again before signing. */
   readonly #asked = new Map<string, { args: ValidPaymentArgs; toAddress: string }>();
+  /** The envelope this instance last sent for a payment, until it completes or provably died. */
+  readonly #envelopes = new Map<string, SignedTransaction>();
+  /** Submissions in progress, by payment id. */
+  readonly #submitting = new Map<string, Promise<string>>();
 
   constructor(options?: PiNetworkOptions) {
     if (options !== undefined) this.#clients = PiNetwork.#connect(options);
@@ -155,14 +164,39 @@ export class PiNetwork {
    * Builds, signs and submits the payment's transaction; returns its txid. Store the txid
    * before completing. The payment is checked against what was asked first (amount, user,
    * recipient, direction, wallet, network, not cancelled, no transaction yet).
+   *
+   * Safe to call again after any error: a payment already paid returns its transaction
+   * (found on chain, in a view fresh enough to prove it, before anything is built), and an
+   * envelope this instance sent whose fate is unknown is resent, never replaced, until it
+   * lands or provably cannot. Concurrent calls for one payment share one submission.
    * @throws PaymentMismatchError when the payment must not be signed for
-   * @throws ChainError when the chain refused the transaction (e.g. `OP_UNDERFUNDED`)
+   * @throws ChainError when the chain refused the transaction (e.g. `OP_UNDERFUNDED`); with
+   *   `outcomeUnknown`, an envelope (`txid`) was sent and may still land: call again
    */
   async submitPayment(paymentId: string): Promise<string> {
     const id = parsePaymentId(paymentId);
+    const running = this.#submitting.get(id);
+    if (running) return running;
+    const submission = this.#submit(id).finally(() => this.#submitting.delete(id));
+    this.#submitting.set(id, submission);
+    return submission;
+  }
+
+  async #submit(id: string): Promise<string> {
     const { platform, chain, resubmitDelayMs, maxRebuilds } = this.#ready;
     const payment = await platform.getPayment(id);
     const asked = this.#asked.get(id);
+    const expected: ExpectedPayment = {
+      paymentId: id,
+      to: asked?.toAddress ?? payment.to_address,
+      amount: asked?.args.amount ?? parseAmount(payment.amount),
+      createdAt: payment.created_at,
+    };
+    if (payment.transaction) {
+      // Pi linked a transaction: ours in every respect means the payment is paid.
+      const { found } = await chain.findPaymentTransaction(expected);
+      if (found?.txid === payment.transaction.txid) return found.txid;
+    }
     assertPaymentMatches(payment, {
       walletAddress: chain.walletAddress,
       network: chain.network,
@@ -170,19 +204,25 @@ export class PiNetwork {
       uid: asked?.args.uid,
       toAddress: asked?.toAddress,
     });
-    const amount = asked?.args.amount ?? parseAmount(payment.amount);
-    const build = () => chain.buildPayment({ paymentId: id, to: payment.to_address, amount });
 
-    let tx: SignedTransaction = await build();
+    let tx = this.#envelopes.get(id);
+    if (!tx) {
+      const prepared = await chain.preparePayment(expected);
+      if (prepared.status === "landed") return prepared.transaction.txid;
+      tx = prepared.transaction;
+      this.#envelopes.set(id, tx);
+    }
     let rebuilds = 0;
     let waits = 0;
     for (;;) {
-      const outcome = await chain.submit(tx);
+      const sent: SignedTransaction = tx;
+      const outcome = await chain.submit(sent).catch((error: unknown) => {
+        throw outcomeUnknown(id, sent, error);
+      });
       if (outcome.status === "applied") return outcome.txid;
-      if (
-        outcome.status === "failed" &&
-        !["tx_bad_seq", "tx_too_late"].includes(outcome.resultCodes.transaction)
-      ) {
+      if (outcome.status === "failed" && !needsFateCheck(outcome.resultCodes)) {
+        // In a ledger, failed: its sequence is used, it can never land; a new call builds anew.
+        if (outcome.inLedger) this.#envelopes.delete(id);
         const code = primaryResultCode(outcome.resultCodes);
         throw new ChainError(
           `The chain refused the transaction of payment ${id}: ${code}.${code === "op_underfunded" || code === "tx_insufficient_balance" ? " The app wallet lacks funds." : ""}`,
@@ -192,18 +232,24 @@ export class PiNetwork {
       }
       // Unknown, or refused in a way that may hide a landed transaction: the envelope's
       // fate decides. Only a provably dead envelope may be replaced (DESIGN P3).
-      const fate = await chain.fate(tx);
-      if (fate.status === "landed") return tx.txid;
+      const fate = await chain.fate(sent).catch((error: unknown) => {
+        throw outcomeUnknown(id, sent, error);
+      });
+      if (fate.status === "landed") return fate.transaction.txid;
       if (fate.status === "dead") {
+        this.#envelopes.delete(id);
         if (rebuilds >= maxRebuilds) {
           throw new ChainError(
             `Payment ${id}: ${rebuilds + 1} transactions in a row could not land (last: ${fate.reason}). Nothing was paid; try again later.`,
             "SUBMISSION_ABANDONED",
-            { txid: tx.txid, retryable: true },
+            { txid: sent.txid, retryable: true },
           );
         }
         rebuilds += 1;
-        tx = await build();
+        const prepared = await chain.preparePayment(expected);
+        if (prepared.status === "landed") return prepared.transaction.txid;
+        tx = prepared.transaction;
+        this.#envelopes.set(id, tx);
         continue;
       }
       await sleep(Math.min(10_000, resubmitDelayMs * 2 ** Math.min(waits, 10)));
@@ -220,6 +266,7 @@ export class PiNetwork {
     const hash = parseTxid(txid);
     const payment = await this.#ready.platform.completePayment(id, hash);
     this.#asked.delete(id);
+    this.#envelopes.delete(id);
     return payment;
   }
 
@@ -229,13 +276,34 @@ export class PiNetwork {
   }
 
   /**
-   * Cancels a payment that has no transaction. Repeating it is safe.
+   * Cancels a payment that has no transaction. Repeating it is safe. Refused while an
+   * envelope this instance sent for it may still land: the user could be paid for a
+   * cancelled payment.
+   * @throws LifecycleError `CANCEL_TOO_LATE` when that envelope landed, `CANCEL_UNSAFE` while it may
    * @throws PiApiError `PI_PAYMENT_TX_PRESENT` once a transaction is linked
    */
   async cancelPayment(paymentId: string): Promise<PaymentDTO> {
     const id = parsePaymentId(paymentId);
-    const payment = await this.#ready.platform.cancelPayment(id);
+    const { platform, chain } = this.#ready;
+    const sent = this.#envelopes.get(id);
+    if (sent) {
+      const fate = await chain.fate(sent);
+      if (fate.status === "landed") {
+        throw new LifecycleError(
+          `Payment ${id} cannot be cancelled: its transaction ${fate.transaction.txid} landed, the user is paid. Complete it instead.`,
+          { code: "CANCEL_TOO_LATE" },
+        );
+      }
+      if (fate.status !== "dead") {
+        throw new LifecycleError(
+          `Payment ${id} cannot be cancelled yet: its transaction ${sent.txid} may still land (until ${new Date(sent.maxTime * 1000).toISOString()}). Call submitPayment to see it through, or cancel after that time.`,
+          { code: "CANCEL_UNSAFE", retryable: true },
+        );
+      }
+    }
+    const payment = await platform.cancelPayment(id);
     this.#asked.delete(id);
+    this.#envelopes.delete(id);
     return payment;
   }
 
@@ -253,4 +321,19 @@ export class PiNetwork {
   async me(accessToken: string): Promise<UserDTO> {
     return this.#ready.platform.me(accessToken);
   }
+}
+
+/** Refused in a way that may hide a landing: only the envelope's fate can tell. */
+function needsFateCheck(codes: { transaction: string }): boolean {
+  return codes.transaction === "tx_bad_seq" || codes.transaction === "tx_too_late";
+}
+
+/** A failure after `sent` went out: nobody knows yet whether it landed, and calling again is safe. */
+function outcomeUnknown(paymentId: string, sent: SignedTransaction, error: unknown): ChainError {
+  const cause = serializeError(error);
+  return new ChainError(
+    `Payment ${paymentId}: transaction ${sent.txid} was sent and may still land, and nothing could tell (${cause.message}). Calling submitPayment again is safe: it resends that transaction or finds it on chain.`,
+    cause.code,
+    { txid: sent.txid, retryable: true, outcomeUnknown: true, cause: error },
+  );
 }

@@ -12,7 +12,7 @@ import {
   userDtoSchema,
 } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
-import { mapPiError } from "./map-pi-error.js";
+import { mapPiError, unknownAdvice } from "./map-pi-error.js";
 import type { PiPlatform } from "./types.js";
 
 /** How the adapter retries calls that are safe to repeat. */
@@ -100,6 +100,7 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
     method: "GET" | "POST",
     path: string,
     schema: Schema<T>,
+    /** `retry`: the call is safe to repeat whatever happened (ky retries it, and errors say so). */
     request: { json?: unknown; retry: boolean; headers?: Record<string, string> },
   ): Promise<T> {
     let response: Response;
@@ -119,6 +120,7 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
           status: error.response.status,
           body,
           cause: error,
+          idempotent: request.retry,
         });
       }
       throw mapPiError({
@@ -126,6 +128,7 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
         path: `/${path}`,
         cause: error,
         timedOut: error instanceof TimeoutError,
+        idempotent: request.retry,
       });
     }
     const text = await response.text();
@@ -137,15 +140,17 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
+      // An answer that does not parse says nothing: a write may have been applied (DESIGN P2b).
+      const write = method !== "GET";
       throw new PiApiError(
-        `Pi answered ${method} /${path} with a body that is not what the API documents. Nothing was assumed from it.`,
+        `Pi answered ${method} /${path} with a body that is not what the API documents. Nothing was assumed from it.${unknownAdvice(write, request.retry)}`,
         "PI_BAD_RESPONSE",
         {
           method,
           path: `/${path}`,
           status: response.status,
-          retryable: false,
-          outcomeUnknown: method !== "GET",
+          retryable: request.retry,
+          outcomeUnknown: write,
         },
       );
     }

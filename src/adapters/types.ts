@@ -70,19 +70,65 @@ export interface ChainTransaction {
   txid: string;
   ledger: number;
   successful: boolean;
+  /** Its text memo, if it has one. */
   memo: string | undefined;
+  /** The account whose sequence number it used. */
   source: string;
   sequence: string;
-  /** The payment operations in its envelope. */
+  /** Operations of any kind in its envelope. */
+  operationCount: number;
+  /** The native payment operations in its envelope. */
   payments: Array<{ from: string; to: string; amount: Amount }>;
 }
 
-/** Why an envelope can or cannot still land (DESIGN P3). */
+/** The payment a transaction must make to be this payment's (see {@link PiChain.findPaymentTransaction}). */
+export interface ExpectedPayment {
+  paymentId: string;
+  /** The recipient Pi named for the payment (Pi chooses it; what we check is that it does not change). */
+  to: string;
+  amount: Amount;
+  /**
+   * When Pi created the payment (ISO 8601). No transaction of it can be older, so a search
+   * of the wallet's history reads back to here; without it, only the recent transactions.
+   */
+  createdAt?: string | undefined;
+}
+
+/** A transaction carrying a payment's memo that is not the payment's: noted, never taken as it. */
+export interface IgnoredTransaction {
+  txid: string;
+  reason: string;
+}
+
+/** What a search of the wallet's history for a payment's transaction found. */
+export interface PaymentSearch {
+  /** The payment's landed transaction, when one is ours in every respect. */
+  found: ChainTransaction | undefined;
+  /** Others with the payment's memo. */
+  ignored: IgnoredTransaction[];
+}
+
+/** A payment made ready to send: a new envelope, or the transaction that already paid it. */
+export type PreparedPayment =
+  | { status: "built"; transaction: SignedTransaction; ignored: IgnoredTransaction[] }
+  | { status: "landed"; transaction: ChainTransaction; ignored: IgnoredTransaction[] };
+
+/**
+ * Why an envelope can or cannot still land (DESIGN P3). Absence counts only from a view of
+ * Horizon at least as fresh as the ledger that makes the envelope dead; without that proof
+ * the fate is `unknown`, which is handled as `pending`: resend the same envelope, look again.
+ */
 export type EnvelopeFate =
   | { status: "landed"; transaction: ChainTransaction }
-  /** It cannot land any more: a new envelope may be built. */
-  | { status: "dead"; reason: "expired" | "sequence_used" | "failed_in_ledger" }
-  | { status: "pending" };
+  /** It cannot land any more: a new envelope may be built. `usedBy`: the transaction that used its sequence. */
+  | {
+      status: "dead";
+      reason: "expired" | "sequence_used" | "failed_in_ledger";
+      usedBy?: string | undefined;
+    }
+  | { status: "pending" }
+  /** Nothing proves it either way (a view older than the evidence needs, an unidentified sequence). */
+  | { status: "unknown"; reason: string };
 
 /** The Pi blockchain through Horizon (PI-PLATFORM.md §2), for one app wallet. */
 export interface PiChain {
@@ -91,8 +137,18 @@ export interface PiChain {
   readonly horizonUrl: string;
   /** The app wallet's public address (never its seed). */
   readonly walletAddress: string;
-  /** Builds and signs the A2U transaction of a payment. Sends nothing but reads. */
+  /**
+   * Builds and signs the A2U transaction of a payment. Sends nothing but reads. For a
+   * payment no envelope was ever signed for; otherwise use {@link PiChain.preparePayment}.
+   */
   buildPayment(request: PaymentTransactionRequest): Promise<SignedTransaction>;
+  /**
+   * Looks on chain for the payment's landed transaction first, in a view at least as fresh
+   * as the account read the new envelope is built from, and builds only if there is none:
+   * then any earlier envelope of the payment from the wallet's sequence is landed (found)
+   * or shares the new one's sequence number, so at most one of them can land.
+   */
+  preparePayment(expected: ExpectedPayment): Promise<PreparedPayment>;
   /**
    * Says an envelope will never be sent (its build was discarded before being saved), so
    * that its source account's sequence is free for the next one at once.
@@ -104,11 +160,8 @@ export interface PiChain {
   fate(transaction: SignedTransaction): Promise<EnvelopeFate>;
   /** A transaction by hash, or undefined if no ledger holds it. */
   getTransaction(txid: string): Promise<ChainTransaction | undefined>;
-  /** The app wallet's latest transaction whose memo is this payment id, if any among the recent ones. */
-  findPaymentTransaction(
-    paymentId: string,
-    options?: { limit?: number },
-  ): Promise<ChainTransaction | undefined>;
+  /** The payment's landed transaction in the wallet's history, if one is ours in every respect. */
+  findPaymentTransaction(expected: ExpectedPayment): Promise<PaymentSearch>;
   /** The latest closed ledger. */
   latestLedger(): Promise<{ sequence: number; closedAt: number }>;
   /** The app wallet's native balance as Horizon prints it ("12.5000000") and its sequence number. */

@@ -48,7 +48,11 @@ export function payoutTable(payouts: Payout[]): string {
       payout.key,
       payout.paymentId ?? "",
       payout.txid ? `${payout.txid.slice(0, 16)}…` : "",
-      payout.state === "failed" ? `failed: ${payout.failure?.code ?? "?"}` : payout.state,
+      payout.state === "failed"
+        ? `failed: ${payout.failure?.code ?? "?"}`
+        : payout.blockedBy
+          ? `${payout.state}, waits for ${blockerText(payout.blockedBy)}`
+          : payout.state,
     ]);
   }
   return table.toString();
@@ -78,10 +82,18 @@ export function payoutDetails(payout: Payout): string {
     ]);
   }
   if (payout.cancelRequested) rows.push(["cancel", "requested; waits for a safe point"]);
+  if (payout.blockedBy)
+    rows.push(["waits for", `Pi's slot, held by ${blockerText(payout.blockedBy)}`]);
   for (const dead of payout.deadTransactions)
     rows.push(["dead envelope", `${dead.txid} (${dead.reason})`]);
   for (const [field, value] of rows) table.push({ [field]: value });
   return table.toString();
+}
+
+/** The payout holding the slot, its state and its failure, in a few words. */
+function blockerText(blocker: NonNullable<Payout["blockedBy"]>): string {
+  const failure = blocker.failure ? `, ${blocker.failure.code}` : "";
+  return `${blocker.key} (${blocker.stateDetail}${failure})`;
 }
 
 /** A payout's journal as a table. */

@@ -158,24 +158,32 @@ export interface ResultCodes {
   operations?: string[] | undefined;
 }
 
-/** The Pi blockchain (Horizon) refused a transaction, failed, or could not be reached. */
+/** Options of a {@link ChainError}. */
+export interface ChainErrorOptions {
+  status?: number | undefined;
+  resultCodes?: ResultCodes | undefined;
+  /** The transaction concerned, once one was signed. */
+  txid?: string | undefined;
+  /** True when the call is safe to repeat as is. */
+  retryable?: boolean;
+  /** True when an envelope may have been sent and nobody can tell yet whether it landed. */
+  outcomeUnknown?: boolean;
+  cause?: unknown;
+}
+
+/**
+ * The Pi blockchain (Horizon) refused a transaction, failed, or could not be reached.
+ * With `outcomeUnknown`, the transaction `txid` may still land: look it up (or repeat the
+ * call, when `retryable`) before doing anything else.
+ */
 export class ChainError extends PiPaymentsError {
   override readonly name: string = "ChainError";
   readonly status: number | undefined;
   readonly resultCodes: ResultCodes | undefined;
   readonly txid: string | undefined;
+  readonly outcomeUnknown: boolean;
 
-  constructor(
-    message: string,
-    code: string,
-    options: {
-      status?: number | undefined;
-      resultCodes?: ResultCodes | undefined;
-      txid?: string | undefined;
-      retryable?: boolean;
-      cause?: unknown;
-    },
-  ) {
+  constructor(message: string, code: string, options: ChainErrorOptions) {
     super(message, {
       code,
       retryable: options.retryable ?? false,
@@ -184,11 +192,13 @@ export class ChainError extends PiPaymentsError {
         status: options.status,
         resultCodes: options.resultCodes,
         txid: options.txid,
+        outcomeUnknown: options.outcomeUnknown || undefined,
       }),
     });
     this.status = options.status;
     this.resultCodes = options.resultCodes;
     this.txid = options.txid;
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
   }
 }
 

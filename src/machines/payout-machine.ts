@@ -18,7 +18,6 @@ import type {
   EffectError,
   FateInput,
   FateOutput,
-  FoundTransaction,
   PaymentOutput,
   PayoutCommand,
   PayoutContext,
@@ -97,7 +96,7 @@ const whenFateKnown = [
   { guard: "landed", target: "#payout.txStored", actions: "storeLanded" },
   {
     guard: "deadTooOften",
-    target: "#payout.failed",
+    target: "#payout.failed.releasing",
     actions: ["buryTransaction", "failNotLanding"],
   },
   {
@@ -135,6 +134,9 @@ export const payoutMachine = setup({
   },
   guards: {
     transient: ({ event }) => isTransient(errorOf(event)),
+    /** A create that may have made a payment (no answer, or one that does not parse): look before concluding. */
+    createMayHaveHappened: ({ event }) =>
+      isTransient(errorOf(event)) || errorOf(event).details?.outcomeUnknown === true,
     foundNothing: ({ event }) => outputOf<CreateOutput>(event).payment === null,
     createMayStillLand: ({ context, event }) =>
       outputOf<CreateOutput>(event).payment === null &&
@@ -155,7 +157,7 @@ export const payoutMachine = setup({
     },
     cancelRequested: ({ context }) => context.cancelRequested,
     neverTriedCreate: ({ context }) => context.createAttempts === 0,
-    foundOnChain: ({ event }) => errorOf(event).code === "TRANSACTION_ON_CHAIN",
+    alreadyLanded: ({ event }) => outputOf<BuildOutput>(event).status === "landed",
     paymentCancelledByPi: ({ event }) => {
       const mismatches = (errorOf(event).details?.mismatches ?? []) as Array<{ field: string }>;
       return (
@@ -169,6 +171,12 @@ export const payoutMachine = setup({
       return output.status === "failed" && needsFateCheck(output.resultCodes);
     },
     refused: ({ event }) => outputOf<SubmitOutput>(event).status === "failed",
+    /** Refused, and in a ledger: its sequence is used, it can never land. */
+    refusedInLedger: ({ event }) => {
+      const output = outputOf<SubmitOutput>(event);
+      return output.status === "failed" && output.inLedger;
+    },
+    retryRequested: ({ context }) => context.retryRequested === true,
     landed: ({ event }) => outputOf<FateOutput>(event).status === "landed",
     dead: ({ event }) => outputOf<FateOutput>(event).status === "dead",
     deadTooOften: ({ context, event }) => {
@@ -224,7 +232,7 @@ export const payoutMachine = setup({
     storeTransaction: assign(({ event }) => {
       const output = outputOf<BuildOutput>(event);
       return {
-        transaction: output.transaction,
+        transaction: output.status === "built" ? output.transaction : null,
         payment: output.payment,
         attempt: 0,
         retryAt: null,
@@ -248,8 +256,10 @@ export const payoutMachine = setup({
       };
     }),
     adoptFoundTransaction: assign(({ event }) => {
-      const found = errorOf(event).details?.transaction as FoundTransaction;
+      const output = outputOf<BuildOutput>(event);
+      const found = output.transaction;
       return {
+        payment: output.payment,
         transaction: {
           envelope: "",
           txid: found.txid,
@@ -257,9 +267,10 @@ export const payoutMachine = setup({
           sequence: found.sequence,
           maxTime: 0,
         },
-        ledger: found.ledger,
+        ledger: output.status === "landed" ? output.transaction.ledger : null,
         attempt: 0,
         retryAt: null,
+        recheckPayment: false,
       };
     }),
     buryTransaction: assign(({ context, event }) => {
@@ -350,7 +361,30 @@ export const payoutMachine = setup({
       retryAt: null,
       recheckPayment: true,
       notVerified: 0,
+      retryRequested: false,
     }),
+    requestRetry: assign({ retryRequested: true }),
+    /** The failed payout's Pi payment is cancelled: the slot frees, and a retry starts afresh. */
+    markPaymentReleased: assign(({ context, event }) => ({
+      payment: outputOf<PaymentOutput>(event).payment,
+      // An envelope still on record here failed in its ledger: it can never land.
+      deadTransactions: context.transaction
+        ? [
+            ...context.deadTransactions,
+            { txid: context.transaction.txid, reason: "failed_in_ledger" },
+          ]
+        : context.deadTransactions,
+      failure: context.failure && {
+        ...context.failure,
+        resumeFrom: "created" as const,
+        paymentOpen: false,
+      },
+      transaction: null,
+      attempt: 0,
+      retryAt: null,
+    })),
+    /** Pi refused to cancel the failed payout's payment: it stays open, and so does the slot. */
+    noteReleaseRefused: assign(({ event }) => ({ lastError: errorOf(event) })),
   },
 }).createMachine({
   id: "payout",
@@ -412,7 +446,7 @@ export const payoutMachine = setup({
               { target: "rejecting", actions: "storePayment" },
             ],
             onError: [
-              { guard: "transient", target: "backoff", actions: "scheduleRetry" },
+              { guard: "createMayHaveHappened", target: "backoff", actions: "scheduleRetry" },
               { target: "#payout.failed", actions: "failBeforePayment" },
             ],
           },
@@ -486,16 +520,19 @@ export const payoutMachine = setup({
               intent: context.intent,
               recheck: context.recheckPayment,
             }),
-            onDone: { target: "#payout.submitted", actions: "storeTransaction" },
-            onError: [
+            onDone: [
               {
-                guard: "foundOnChain",
+                guard: "alreadyLanded",
                 target: "#payout.txStored",
                 actions: "adoptFoundTransaction",
               },
+              { target: "#payout.submitted", actions: "storeTransaction" },
+            ],
+            onError: [
               { guard: "paymentCancelledByPi", target: "#payout.cancelled", actions: "noteError" },
               { guard: "transient", target: "backoff", actions: "scheduleRetry" },
-              { target: "#payout.failed", actions: "failStored" },
+              // A Pi payment exists, and no envelope of it can land: release it.
+              { target: "#payout.failed.releasing", actions: "failStored" },
             ],
           },
           on: { CANCEL: "cancelling" },
@@ -548,7 +585,13 @@ export const payoutMachine = setup({
             onDone: [
               { guard: "applied", target: "#payout.txStored", actions: "storeLedger" },
               { guard: "refusedMaybeLanded", target: "confirming" },
-              { guard: "refused", target: "#payout.failed", actions: "failChain" },
+              {
+                guard: "refusedInLedger",
+                target: "#payout.failed.releasing",
+                actions: "failChain",
+              },
+              // Refused, yet an earlier send of the same envelope may be in flight somewhere.
+              { guard: "refused", target: "#payout.failed.watching", actions: "failChain" },
               { target: "waiting", actions: "scheduleRetry" },
             ],
             onError: { target: "waiting", actions: "scheduleRetry" },
@@ -639,6 +682,7 @@ export const payoutMachine = setup({
     cancelled: { type: "final" },
     /** Stopped for a person: `failure` says why; RETRY resumes, CANCEL ends it if still safe. */
     failed: {
+      initial: "resting",
       on: {
         RETRY: [
           { guard: "resumesFromCreated", target: "created", actions: "clearFailure" },
@@ -655,6 +699,84 @@ export const payoutMachine = setup({
             actions: ["requestCancel", "clearFailure"],
           },
         ],
+      },
+      states: {
+        /** At rest: nothing to do until a person retries or cancels. */
+        resting: {},
+        /**
+         * The envelope was refused, but an earlier send of it may still land: it keeps Pi's
+         * slot until it lands (the user is paid: complete) or provably cannot (release).
+         */
+        watching: {
+          invoke: {
+            id: "watchFate",
+            src: "checkFate",
+            input: ({ context }) => ({ key: context.key, transaction: context.transaction! }),
+            onDone: [
+              {
+                guard: "landed",
+                target: "#payout.txStored",
+                actions: ["storeLanded", "clearFailure"],
+              },
+              { guard: "dead", target: "releasing", actions: "buryTransaction" },
+              { target: "watchBackoff", actions: "scheduleRetry" },
+            ],
+            onError: { target: "watchBackoff", actions: "scheduleRetry" },
+          },
+        },
+        watchBackoff: {
+          invoke: {
+            id: "waitToWatch",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "watching",
+          },
+        },
+        /**
+         * No transaction of it can land, yet its Pi payment is open, holding Pi's one slot:
+         * cancel it, so that the next payouts go on and a retry creates a new one.
+         */
+        releasing: {
+          invoke: {
+            id: "releasePayment",
+            src: "cancelPiPayment",
+            input: ({ context }) => ({ key: context.key, paymentId: context.paymentId ?? "" }),
+            onDone: [
+              {
+                guard: "cancelRequested",
+                target: "#payout.cancelled",
+                actions: "storeCheckedPayment",
+              },
+              {
+                guard: "retryRequested",
+                target: "#payout.created",
+                actions: ["markPaymentReleased", "clearFailure"],
+              },
+              { target: "resting", actions: "markPaymentReleased" },
+            ],
+            onError: [
+              { guard: "transient", target: "releaseBackoff", actions: "scheduleRetry" },
+              { target: "resting", actions: "noteReleaseRefused" },
+            ],
+          },
+          // The cancel in flight decides; commands are taken up once it is done.
+          on: {
+            CANCEL: { actions: "requestCancel" },
+            RETRY: { actions: "requestRetry" },
+          },
+        },
+        releaseBackoff: {
+          invoke: {
+            id: "waitToRelease",
+            src: "wait",
+            input: ({ context }) => ({ until: context.retryAt ?? 0 }),
+            onDone: "releasing",
+          },
+          on: {
+            CANCEL: { target: "releasing", actions: "requestCancel" },
+            RETRY: { target: "releasing", actions: "requestRetry" },
+          },
+        },
       },
     },
   },

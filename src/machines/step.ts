@@ -1,12 +1,6 @@
 import { type AnyStateNode, createActor, type SnapshotFrom } from "xstate";
 import { type PayoutMachine, payoutMachine } from "./payout-machine.js";
-import {
-  PAYOUT_STATES,
-  type PayoutContext,
-  type PayoutInput,
-  type PayoutState,
-  SETTLED_STATES,
-} from "./types.js";
+import { PAYOUT_STATES, type PayoutContext, type PayoutInput, type PayoutState } from "./types.js";
 
 /** A live snapshot of a payout machine. */
 export type PayoutSnapshot = SnapshotFrom<PayoutMachine>;
@@ -198,7 +192,14 @@ export function describeState(snapshot: { value: unknown }): {
   return { state, detail: path.join(".") };
 }
 
-/** True once a payout rests: completed, cancelled, or failed (waiting for a person). */
-export function isSettled(snapshot: { value: unknown }): boolean {
-  return SETTLED_STATES.includes(describeState(snapshot).state);
+/**
+ * True once a payout rests: nothing is left for a runtime to do (`completed`, `cancelled`, or
+ * `failed` waiting for a person). A failed payout still watching its refused envelope or
+ * releasing its Pi payment is not at rest yet: it is driven until it is.
+ */
+export function isSettled(
+  snapshot: PayoutSnapshot,
+  machine: PayoutMachine = payoutMachine,
+): boolean {
+  return pendingEffect(snapshot, machine) === undefined;
 }

@@ -1,4 +1,9 @@
-import type { EnvelopeFate, SignedTransaction, SubmitOutcome } from "../adapters/types.js";
+import type {
+  EnvelopeFate,
+  IgnoredTransaction,
+  SignedTransaction,
+  SubmitOutcome,
+} from "../adapters/types.js";
 import type { Amount } from "../domain/amount.js";
 import type { SerializedError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json.js";
@@ -18,7 +23,7 @@ export const PAYOUT_STATES = [
 /** A payout's main state. */
 export type PayoutState = (typeof PAYOUT_STATES)[number];
 
-/** States a payout rests in until a person acts (`failed`) or for good. */
+/** The main states a payout ends in: for good, or (`failed`) until a person acts. */
 export const SETTLED_STATES: readonly PayoutState[] = ["completed", "cancelled", "failed"];
 
 /** What the caller asked to pay, as stored. */
@@ -99,6 +104,8 @@ export interface PayoutContext {
   cancelRequested: boolean;
   /** Re-read the payment from Pi before signing (after a wait, a retry or a dead envelope). */
   recheckPayment: boolean;
+  /** Retry was asked while the failed payout's Pi payment was being cancelled: acted on once it is. */
+  retryRequested?: boolean;
 }
 
 /** What starts a payout machine. */
@@ -143,7 +150,7 @@ export interface BuildInput {
   intent: PayoutIntent;
   recheck: boolean;
 }
-/** The details of `TRANSACTION_ON_CHAIN`: a landed transaction of the payment found by memo. */
+/** A landed transaction of the payment, found on chain before building: ours in every respect. */
 export interface FoundTransaction {
   txid: string;
   ledger: number;
@@ -151,11 +158,16 @@ export interface FoundTransaction {
   sequence: string;
 }
 
-export interface BuildOutput {
-  transaction: SignedTransaction;
+/** What building found: a new envelope to send, or the transaction that already paid the payment. */
+export type BuildOutput = (
+  | { status: "built"; transaction: SignedTransaction }
+  | { status: "landed"; transaction: FoundTransaction }
+) & {
   /** The payment, re-read from Pi when a recheck was asked. */
   payment: PaymentDTO;
-}
+  /** Transactions with the payment's memo that are not its own (noted in the journal). */
+  ignored?: IgnoredTransaction[];
+};
 export interface SubmitInput {
   key: string;
   transaction: SignedTransaction;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { PiChain, PiPlatform } from "../adapters/types.js";
+import type { ChainTransaction, PiChain, PiPlatform } from "../adapters/types.js";
 import { assertPaymentMatches } from "../domain/check-payment.js";
 import { isOngoingPaymentError, PiPaymentsError } from "../domain/errors.js";
 import { PAYOUT_KEY_FIELD } from "../domain/payout-args.js";
@@ -12,6 +12,7 @@ import type {
   CreateOutput,
   FateInput,
   FateOutput,
+  FoundTransaction,
   PaymentOutput,
   SlotInput,
   SubmitInput,
@@ -81,6 +82,16 @@ export function createActivities(deps: ActivityDeps): Activities {
       (payment) => payment.metadata?.[PAYOUT_KEY_FIELD] === key,
     );
 
+  /** The incomplete payment in the way of a create, read from Pi's list: ours first, then the user's. */
+  const blockerOf = async (key: string, uid: string) => {
+    const incomplete = await platform.incompleteServerPayments();
+    return (
+      incomplete.find((p) => p.metadata?.[PAYOUT_KEY_FIELD] === key) ??
+      incomplete.find((p) => p.user_uid === uid) ??
+      incomplete[0]
+    );
+  };
+
   return {
     async acquireSlot({ key, scope }, { signal }) {
       await slots.acquire(scope, key, signal);
@@ -108,24 +119,32 @@ export function createActivities(deps: ActivityDeps): Activities {
             ...(cancelledStrays.length ? { cancelledStrays } : {}),
           };
         } catch (error) {
-          if (!isOngoingPaymentError(error) || !error.payment) throw error;
-          const blocker = error.payment.metadata?.[PAYOUT_KEY_FIELD];
+          if (!isOngoingPaymentError(error)) throw error;
+          const blocking = error.payment ?? (await blockerOf(key, intent.uid));
+          // Pi named no blocker we could read, and lists none now: whose it is, is not known.
+          if (!blocking) {
+            throw new PiPaymentsError(
+              "Pi refused to create the payment because another one is incomplete, yet named none that parses and lists none now; this payout tries again.",
+              { code: "ONGOING_PAYMENT_UNSEEN", retryable: true },
+            );
+          }
+          const blocker = blocking.metadata?.[PAYOUT_KEY_FIELD];
           // Our own payment from an attempt whose answer was lost: adopt it (P2).
-          if (blocker === key) return { payment: error.payment, adopted: true };
+          if (blocker === key) return { payment: blocking, adopted: true };
           const record = typeof blocker === "string" ? await store.get(blocker) : undefined;
           // A late create of a payout that has ended: cancel it and try again instead of
           // waiting for `recover()` (the journal records which). Three strays in one create
           // would mean something else is wrong: then the usual blocked path below applies.
-          if (isStray(record, error.payment) && cancelledStrays.length < 3) {
-            await platform.cancelPayment(error.payment.identifier);
-            cancelledStrays.push(error.payment.identifier);
+          if (isStray(record, blocking) && cancelledStrays.length < 3) {
+            await platform.cancelPayment(blocking.identifier);
+            cancelledStrays.push(blocking.identifier);
             continue;
           }
           // Another payout of ours holds Pi's slot (Pi applies the rule more widely than
           // configured): wait for it rather than fail.
           if (record !== undefined) {
             throw new PiPaymentsError(
-              `Pi is busy with payout ${blocker}'s payment ${error.payment.identifier}; this payout waits for it.`,
+              `Pi is busy with payout ${blocker}'s payment ${blocking.identifier}; this payout waits for it.`,
               { code: "BLOCKED_BY_OWN_PAYOUT", retryable: true, details: { blockingKey: blocker } },
             );
           }
@@ -135,70 +154,50 @@ export function createActivities(deps: ActivityDeps): Activities {
     },
 
     async buildTransaction({ payment, intent, recheck }, { replay }) {
-      let current = payment;
-      if (recheck || replay) {
-        // Before signing again after a wait, a crash, a dead envelope or an adoption, look on
-        // chain: a landed transaction of this payment (Pi links them late, and a store may
-        // have lost its record) must be completed, never paid again.
-        const landed = await chain.findPaymentTransaction(payment.identifier);
-        if (landed) {
-          throw new PiPaymentsError(
-            `Payment ${payment.identifier} already has a landed transaction ${landed.txid}.`,
-            {
-              code: "TRANSACTION_ON_CHAIN",
-              details: {
-                transaction: {
-                  txid: landed.txid,
-                  ledger: landed.ledger,
-                  source: landed.source,
-                  sequence: landed.sequence,
-                },
-              },
-            },
-          );
-        }
-        // Pi may also have cancelled or changed the payment meanwhile, or linked a
-        // transaction to it: if that is a landed one of ours, it is this payment's.
-        current = await platform.getPayment(payment.identifier);
-        const linked = current.transaction
-          ? await chain.getTransaction(current.transaction.txid)
-          : undefined;
-        if (
-          linked?.successful &&
-          linked.source === chain.walletAddress &&
-          linked.memo === payment.identifier
-        ) {
-          throw new PiPaymentsError(
-            `Payment ${payment.identifier} is linked to its landed transaction ${linked.txid}.`,
-            {
-              code: "TRANSACTION_ON_CHAIN",
-              details: {
-                transaction: {
-                  txid: linked.txid,
-                  ledger: linked.ledger,
-                  source: linked.source,
-                  sequence: linked.sequence,
-                },
-              },
-            },
-          );
-        }
-        assertPaymentMatches(current, {
-          walletAddress: chain.walletAddress,
-          network: chain.network,
-          amount: intent.amount,
-          uid: intent.uid,
-          toAddress: payment.to_address,
-        });
+      const request = {
+        paymentId: payment.identifier,
+        to: payment.to_address,
+        amount: intent.amount,
+      };
+      // A payment nothing was ever signed for can have no transaction: build at once.
+      if (!recheck && !replay) {
+        return { status: "built", transaction: await chain.buildPayment(request), payment };
       }
+      // After a wait, a crash, a dead envelope or an adoption: a landed transaction of this
+      // payment (Pi links them late, and a store may have lost its record) must be completed,
+      // never paid again. Looked for before Pi's view, since Pi may have cancelled a paid one.
+      const expected = { ...request, createdAt: payment.created_at };
+      const earlier = await chain.findPaymentTransaction(expected);
+      if (earlier.found) {
+        return {
+          status: "landed",
+          transaction: summary(earlier.found),
+          payment,
+          ignored: earlier.ignored,
+        };
+      }
+      // Pi may have cancelled or changed the payment meanwhile, or linked a transaction that
+      // is not ours to it: then it must not be signed for (P5).
+      const current = await platform.getPayment(payment.identifier);
+      assertPaymentMatches(current, {
+        walletAddress: chain.walletAddress,
+        network: chain.network,
+        amount: intent.amount,
+        uid: intent.uid,
+        toAddress: payment.to_address,
+      });
       // An envelope that is not saved (a cancel stopped this meanwhile) is never sent: the
       // runner gives its sequence back.
-      const transaction = await chain.buildPayment({
-        paymentId: current.identifier,
-        to: current.to_address,
-        amount: intent.amount,
-      });
-      return { transaction, payment: current };
+      const prepared = await chain.preparePayment({ ...expected, to: current.to_address });
+      const ignored = [...earlier.ignored, ...prepared.ignored];
+      return prepared.status === "landed"
+        ? {
+            status: "landed",
+            transaction: summary(prepared.transaction),
+            payment: current,
+            ignored,
+          }
+        : { status: "built", transaction: prepared.transaction, payment: current, ignored };
     },
 
     submitTransaction: ({ transaction }) => chain.submit(transaction),
@@ -219,4 +218,9 @@ export function createActivities(deps: ActivityDeps): Activities {
       return {};
     },
   };
+}
+
+/** What the machine keeps of a landed transaction found on chain. */
+function summary(tx: ChainTransaction): FoundTransaction {
+  return { txid: tx.txid, ledger: tx.ledger, source: tx.source, sequence: tx.sequence };
 }

@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { createPiChain } from "../adapters/pi-chain.js";
@@ -28,9 +26,11 @@ import type { JournalEntry, PayoutStore, StoredPayout } from "../storage/types.j
 import { type Activities, createActivities } from "./activities.js";
 import { createPayoutInspection, type InspectOption } from "./inspection.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { defaultOwner, isProvablyGone } from "./owner.js";
 import { type Payout, toPayout } from "./payout-view.js";
 import { PayoutRunner, type PayoutTransition, type Probe } from "./runner.js";
 import { createScrubber } from "./scrub.js";
+import { withBlockers } from "./slot-blockers.js";
 import { SlotGate } from "./slot-gate.js";
 import { isStray } from "./strays.js";
 
@@ -74,7 +74,12 @@ export interface PayoutsOptions {
   slotPollMs?: number;
   /** How often to look at a payout driven by another process. @default 500 */
   pollMs?: number;
-  /** This runtime's name in leases and the journal. @default host:pid:random */
+  /**
+   * This runtime's name in leases and the journal. The default (`host:pid:locality.random`)
+   * lets a restarted process on the same host take over the leases of one that died at
+   * once; a name you choose is never judged dead, its leases expire instead.
+   * @default host:pid:locality.random
+   */
   owner?: string;
   /** A Pi Platform adapter to use instead of one made from apiKey and apiUrl. */
   platform?: PiPlatform;
@@ -271,7 +276,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       ...(settings.channels ? { channels: settings.channels } : {}),
     });
   const store = settings.store ?? createSqliteStore({ path: "pi-payments.db" });
-  const owner = settings.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const owner = settings.owner ?? defaultOwner();
   const scrub = createScrubber([
     settings.apiKey,
     settings.walletSeed,
@@ -280,9 +285,11 @@ export function createPayouts(options: PayoutsOptions): Payouts {
   // A slot held by a payout whose process died is taken over by whoever waits for it.
   const slots = new SlotGate(store, settings.slotPollMs, async (holder) => {
     if (closed || runners.has(holder)) return;
-    if (!(await store.claim(holder, owner, settings.leaseMs))) return;
     const record = await store.get(holder);
-    if (record && !record.settled && !runners.has(holder)) startRunner(record, false);
+    if (!record || !(await claimPayout(record))) return;
+    if (runners.has(holder)) return;
+    const latest = await store.get(holder);
+    if (latest && !latest.settled) startRunner(latest, false);
     else await store.release(holder, owner);
   });
   const machine: PayoutMachine = payoutMachine;
@@ -340,6 +347,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     record: StoredPayout,
     fresh: boolean,
     commands: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }> = [],
+    takenOverFrom?: string,
   ): PayoutRunner => {
     // Every caller claimed the payout first, and the runtime may have closed during that
     // await: a runner started now would drive the payout beside its next owner.
@@ -360,7 +368,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         forgetEnvelope: (transaction) => chain.discard(transaction),
       },
       record,
-      { fresh, commands },
+      { fresh, commands, ...(takenOverFrom === undefined ? {} : { takenOverFrom }) },
     );
     runners.set(record.key, runner);
     const forget = () => {
@@ -368,6 +376,39 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     };
     void runner.done.then(forget, forget);
     return runner;
+  };
+
+  /**
+   * Takes the leases of a runner that provably died (same host, its pid gone) at once, and
+   * drives what they held: waiting out their expiry would stall every payout it held, and
+   * the slot queue behind them.
+   */
+  const takeOverFrom = async (gone: string): Promise<string[]> => {
+    const keys = await store.takeOver(gone, owner, settings.leaseMs);
+    for (const key of keys) {
+      if (closed || runners.has(key)) continue;
+      const record = await store.get(key);
+      if (record && !record.settled) startRunner(record, false, [], gone);
+      else await store.release(key, owner);
+    }
+    return keys;
+  };
+
+  /** Takes over every lease of a provably dead runner of this host (see {@link takeOverFrom}). */
+  const sweepGone = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    for (const holder of await store.leaseOwners()) {
+      if (holder !== owner && isProvablyGone(holder)) keys.push(...(await takeOverFrom(holder)));
+    }
+    return keys;
+  };
+
+  /** Leases a payout for this runtime: free, expired, or held by a runner that provably died. */
+  const claimPayout = async (record: StoredPayout): Promise<boolean> => {
+    if (await store.claim(record.key, owner, settings.leaseMs)) return true;
+    const holder = record.lease?.owner;
+    if (holder === undefined || holder === owner || !isProvablyGone(holder)) return false;
+    return (await takeOverFrom(holder)).includes(record.key);
   };
 
   /** Drives a payout here if nobody else does, and resolves once it settles. */
@@ -398,7 +439,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         onTakenUp();
         return current;
       }
-      if (claimed || (await store.claim(key, owner, settings.leaseMs))) {
+      if (claimed || (await claimPayout(current))) {
         claimed = false;
         const latest = (await store.get(key)) ?? current;
         if (!runners.has(key)) startRunner(latest, fresh && latest.version === 1);
@@ -416,18 +457,20 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     const event = { type, at: now() } as PayoutCommand;
     const local = runners.get(key);
     if (local) return local.send(event);
-    if (!(await store.claim(key, owner, settings.leaseMs))) {
-      throw new LifecycleError(
-        `Payout ${key} is being driven by another process; ${type.toLowerCase()} it there, or once it stops.`,
-        {
-          code: "PAYOUT_BUSY",
-        },
-      );
-    }
-    const record = await store.get(key);
-    if (!record) throw new NotFoundError(`No payout with key ${key}.`);
+    const current = await store.get(key);
+    if (!current) throw new NotFoundError(`No payout with key ${key}.`);
+    const claimed = await claimPayout(current);
+    // Taken over from a dead runner: its runner is already going here.
     const running = runners.get(key);
     if (running) return running.send(event);
+    if (!claimed) {
+      const lease = current.lease;
+      throw new LifecycleError(
+        `Payout ${key} is being driven by another process${lease ? ` (${lease.owner}, lease until ${lease.expiresAt})` : ""}; ${type.toLowerCase()} it there, or once it stops.`,
+        { code: "PAYOUT_BUSY" },
+      );
+    }
+    const record = (await store.get(key)) ?? current;
     return new Promise<boolean>((resolve) => startRunner(record, false, [{ event, resolve }]));
   };
 
@@ -469,6 +512,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
           paymentId: null,
           txid: null,
           settled: false,
+          holdsSlot: true,
           at,
         },
       },
@@ -493,10 +537,12 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     return result;
   };
 
-  const view = async (record: StoredPayout | undefined) => (record ? toPayout(record) : undefined);
+  const view = async (record: StoredPayout | undefined) =>
+    record ? (await withBlockers(store, [record]))[0] : undefined;
 
   const resume: Payouts["resume"] = async ({ wait = true } = {}) => {
     ensureOpen();
+    await sweepGone();
     const unfinished: StoredPayout[] = [];
     for (let page = await store.list({ settled: false, limit: 500 }); page.length > 0; ) {
       unfinished.push(...page);
@@ -547,7 +593,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     get: async (key) => view(await store.get(key)),
     getByPaymentId: async (paymentId) => view(await store.findByPaymentId(paymentId)),
-    list: async (filter = {}) => (await store.list(filter)).map(toPayout),
+    list: async (filter = {}) => withBlockers(store, await store.list(filter)),
     journal: (key) => store.journal(key),
 
     async cancel(key) {
@@ -646,8 +692,36 @@ export function createPayouts(options: PayoutsOptions): Payouts {
             resolve();
           };
         });
+      const track = (runner: PayoutRunner) => {
+        mine.add(runner);
+        void runner.done.then(
+          (end) => {
+            mine.delete(runner);
+            if (end.status === "settled") settled += 1;
+            wake?.();
+          },
+          () => {
+            mine.delete(runner);
+            wake?.();
+          },
+        );
+      };
+      // A dead runner of this host is looked for now and then: its leases are taken over at
+      // once rather than after they expire.
+      const sweepEveryMs = Math.max(pollMs, Math.floor(settings.leaseMs / 3));
+      let sweptAt = Number.NEGATIVE_INFINITY;
       const loop = async () => {
         while (!stopping && !closed) {
+          if (Date.now() - sweptAt >= sweepEveryMs) {
+            sweptAt = Date.now();
+            for (const key of await sweepGone().catch(() => [])) {
+              const runner = runners.get(key);
+              if (runner && !mine.has(runner)) {
+                claimed += 1;
+                track(runner);
+              }
+            }
+          }
           let took = false;
           while (!stopping && mine.size < concurrency) {
             const payout = await store
@@ -657,19 +731,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
             took = true;
             claimed += 1;
             // Version 1 has never run an effect (the first one queues for a slot): nothing to replay.
-            const runner = runners.get(payout.key) ?? startRunner(payout, payout.version === 1);
-            mine.add(runner);
-            void runner.done.then(
-              (end) => {
-                mine.delete(runner);
-                if (end.status === "settled") settled += 1;
-                wake?.();
-              },
-              () => {
-                mine.delete(runner);
-                wake?.();
-              },
-            );
+            track(runners.get(payout.key) ?? startRunner(payout, payout.version === 1));
           }
           if (!took || mine.size >= concurrency) await nap();
         }

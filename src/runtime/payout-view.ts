@@ -37,9 +37,22 @@ export interface Payout {
   cancelRequested: boolean;
   /** Envelopes that provably never landed, replaced by a new one. */
   deadTransactions: Array<{ txid: string; reason: string }>;
+  /**
+   * While it waits for Pi's one-incomplete-payment slot: the payout holding the slot, its
+   * state and its failure (a failed one keeps the slot while its Pi payment is open).
+   */
+  blockedBy: SlotBlocker | null;
   version: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** The payout holding the slot another one waits for. */
+export interface SlotBlocker {
+  key: string;
+  state: PayoutState;
+  stateDetail: string;
+  failure: PayoutFailure | null;
 }
 
 /** The public view of a stored payout. */
@@ -63,6 +76,7 @@ export function toPayout(stored: StoredPayout): Payout {
     lastError: context.lastError,
     cancelRequested: context.cancelRequested,
     deadTransactions: context.deadTransactions,
+    blockedBy: null,
     version: stored.version,
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,

@@ -99,6 +99,8 @@ export class PayoutRunner {
     options: {
       fresh: boolean;
       commands?: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }>;
+      /** The runner whose lease was taken over because its process is provably gone. */
+      takenOverFrom?: string;
     },
   ) {
     this.key = record.key;
@@ -107,7 +109,7 @@ export class PayoutRunner {
     this.record = record;
     this.snapshot = restorePayout(record.snapshot, deps.machine);
     deps.leases.keep(this.key, () => this.leaseLost());
-    this.done = this.loop(options.fresh);
+    this.done = this.loop(options.fresh, options.takenOverFrom);
   }
 
   /** The latest saved record. */
@@ -150,9 +152,16 @@ export class PayoutRunner {
     }
   }
 
-  private async loop(fresh: boolean): Promise<RunEnd> {
+  private async loop(fresh: boolean, takenOverFrom: string | undefined): Promise<RunEnd> {
     let replay = !fresh;
     try {
+      // The journal says who drives the payout from here, and why nobody waited for the lease.
+      if (takenOverFrom !== undefined) {
+        await this.save(this.snapshot, "TAKEOVER", {
+          from: takenOverFrom,
+          reason: "its process is gone",
+        });
+      }
       while (!this.stopReason) {
         if (this.stopAfterStep) {
           this.stopReason = "closed";
@@ -353,6 +362,7 @@ export class PayoutRunner {
         paymentId: context.paymentId,
         txid: context.transaction?.txid ?? null,
         settled: isSettled(next),
+        holdsSlot: releaseSlot === undefined,
         at: iso,
       },
       { at: iso, from, to: detail, event, details: scrub(details), owner },
@@ -413,6 +423,8 @@ function journalDetails(event: PayoutEvent): Record<string, unknown> {
   if (payment !== undefined) details.paymentId = payment?.identifier ?? null;
   if (output.adopted === true) details.adopted = true;
   if (Array.isArray(output.cancelledStrays)) details.cancelledStrays = output.cancelledStrays;
+  // Transactions with the payment's memo that are not its own: noted, never taken as it.
+  if (Array.isArray(output.ignored) && output.ignored.length > 0) details.ignored = output.ignored;
   const transaction = output.transaction as
     | { txid?: string; sequence?: string; maxTime?: number; ledger?: number }
     | undefined;
@@ -421,7 +433,7 @@ function journalDetails(event: PayoutEvent): Record<string, unknown> {
     if (transaction.sequence !== undefined) details.sequence = transaction.sequence;
     if (transaction.maxTime !== undefined) details.maxTime = transaction.maxTime;
   }
-  for (const field of ["status", "txid", "ledger", "reason", "resultCodes"] as const) {
+  for (const field of ["status", "txid", "ledger", "reason", "usedBy", "resultCodes"] as const) {
     if (output[field] !== undefined) details[field] = output[field];
   }
   return details;

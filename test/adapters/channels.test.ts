@@ -4,7 +4,7 @@ import { createPiChain, createPiPlatform } from "../../src/adapters/index.js";
 import { isValidationError, parseAmount, parsePaymentArgs } from "../../src/domain/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
-import { testSandbox } from "../helpers/sandbox.js";
+import { eventually, testSandbox } from "../helpers/sandbox.js";
 
 function fundChannels(sandbox: Sandbox, count: number): string[] {
   return Array.from({ length: count }, () => {
@@ -40,7 +40,7 @@ describe("channel accounts", () => {
     expect(new Set(built.map((tx) => tx.source)).size).toBe(4);
     for (const tx of built) expect(tx.source).not.toBe(chain.walletAddress);
     const submitted = Promise.all(built.map((tx) => chain.submit(tx)));
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await eventually(() => sandbox.chain.pendingCount() === 4);
     expect((await sandbox.closeLedger()).transactions).toBe(4);
     expect((await submitted).map((o) => o.status)).toEqual([
       "applied",

@@ -35,8 +35,12 @@ export function piChainContract(name: string, setup: ChainSetup): void {
         to,
         amount: parseAmount("1"),
       });
+      const expected = { paymentId: "B".repeat(28), to, amount: parseAmount("1") };
       expect(await chain.getTransaction(tx.txid)).toBeUndefined();
-      expect(await chain.findPaymentTransaction("B".repeat(28))).toBeUndefined();
+      expect(await chain.findPaymentTransaction(expected)).toEqual({
+        found: undefined,
+        ignored: [],
+      });
       await chain.submit(tx);
       const found = await chain.getTransaction(tx.txid);
       expect(found).toMatchObject({
@@ -46,7 +50,26 @@ export function piChainContract(name: string, setup: ChainSetup): void {
         source: chain.walletAddress,
       });
       expect(found?.payments).toEqual([{ from: chain.walletAddress, to, amount: "1" }]);
-      expect(await chain.findPaymentTransaction("B".repeat(28))).toEqual(found);
+      expect(await chain.findPaymentTransaction(expected)).toEqual({ found, ignored: [] });
+      // Ours means all of it: the same memo paying another amount is not the payment's.
+      expect(await chain.findPaymentTransaction({ ...expected, amount: parseAmount("2") })).toEqual(
+        { found: undefined, ignored: [{ txid: tx.txid, reason: "paid 1, not 2" }] },
+      );
+    });
+
+    test("prepares a payment: the transaction that already paid it, or else a new envelope", async () => {
+      const { sandbox, chain, elsewhere } = await setup();
+      const to = sandbox.users[0]!.address!;
+      const expected = { paymentId: "P".repeat(28), to, amount: parseAmount("1") };
+      const first = await chain.preparePayment(expected);
+      expect(first).toMatchObject({ status: "built", ignored: [] });
+      if (first.status !== "built") throw new Error("unreachable");
+      await chain.submit(first.transaction);
+      // Another process asked to pay it again finds it instead of paying twice.
+      expect(await elsewhere.preparePayment(expected)).toMatchObject({
+        status: "landed",
+        transaction: { txid: first.transaction.txid },
+      });
     });
 
     test("the fate of an envelope: pending, landed, or dead once its time bound passed", async () => {
@@ -94,7 +117,12 @@ export function piChainContract(name: string, setup: ChainSetup): void {
         status: "failed",
         resultCodes: { transaction: "tx_bad_seq" },
       });
-      expect(await chain.fate(rival)).toEqual({ status: "dead", reason: "sequence_used" });
+      // Identified, not inferred: the history names the transaction that used the sequence.
+      expect(await chain.fate(rival)).toEqual({
+        status: "dead",
+        reason: "sequence_used",
+        usedBy: first.txid,
+      });
     });
 
     test("in one process, envelopes take turns on the wallet's sequence instead of colliding", async () => {

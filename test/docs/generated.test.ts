@@ -47,7 +47,7 @@ describe("generated docs", () => {
       "ERROR",
       "TRY_AGAIN_LATER",
       "BLOCKED_BY_OWN_PAYOUT",
-      "TRANSACTION_ON_CHAIN",
+      "TAKEOVER",
     ]) {
       thrown.delete(notCode);
     }

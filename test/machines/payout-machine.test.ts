@@ -42,7 +42,7 @@ const stamp = <T extends object>(value: T) => ({ ...value, at: Date.now() });
 const happy = {
   acquireSlot: fromPromise(async () => stamp({})),
   createPiPayment: fromPromise(async () => stamp({ payment, adopted: false })),
-  buildTransaction: fromPromise(async () => stamp({ transaction, payment })),
+  buildTransaction: fromPromise(async () => stamp({ status: "built", transaction, payment })),
   submitTransaction: fromPromise(async () =>
     stamp({ status: "applied", txid: transaction.txid, ledger: 7 }),
   ),
@@ -156,7 +156,7 @@ describe("decisions of the payout machine", () => {
     }).snapshot;
     s = stepPayout(s, {
       type: "xstate.done.actor.buildTransaction",
-      output: { transaction, payment, at },
+      output: { status: "built", transaction, payment, at },
     }).snapshot;
     s = stepPayout(s, {
       type: "xstate.done.actor.submitTransaction",
@@ -203,7 +203,12 @@ describe("decisions of the payout machine", () => {
     for (let i = 0; i < 3; i++) {
       s = stepPayout(s, {
         type: "xstate.done.actor.buildTransaction",
-        output: { transaction: { ...transaction, txid: String(i).repeat(64) }, payment, at },
+        output: {
+          status: "built",
+          transaction: { ...transaction, txid: String(i).repeat(64) },
+          payment,
+          at,
+        },
       }).snapshot;
       s = stepPayout(s, {
         type: "xstate.done.actor.submitTransaction",
@@ -230,8 +235,52 @@ describe("decisions of the payout machine", () => {
       paymentOpen: true,
     });
     expect(s.context.deadTransactions).toHaveLength(3);
+    // No envelope of it can land, yet its Pi payment holds Pi's slot: it is cancelled first.
+    expect(describeState(s).detail).toBe("failed.releasing");
+    expect(pendingEffect(s)).toMatchObject({ src: "cancelPiPayment" });
+    s = stepPayout(s, {
+      type: "xstate.done.actor.releasePayment",
+      output: { payment: { ...payment, status: { ...payment.status, cancelled: true } }, at },
+    }).snapshot;
+    expect(describeState(s).detail).toBe("failed.resting");
+    expect(s.context.failure).toMatchObject({ resumeFrom: "created", paymentOpen: false });
     s = stepPayout(s, { type: "RETRY", at }).snapshot;
+    expect(describeState(s).detail).toBe("created.queued");
     expect(s.context.deathsInARow).toBe(0);
+  });
+
+  test("a retry asked while the failed payout's payment is being cancelled waits for it, then starts afresh", () => {
+    let s = stepPayout(start(), {
+      type: "xstate.done.actor.createPiPayment",
+      output: { payment, adopted: false, at },
+    }).snapshot;
+    s = stepPayout(s, {
+      type: "xstate.done.actor.buildTransaction",
+      output: { status: "built", transaction, payment, at },
+    }).snapshot;
+    s = stepPayout(s, {
+      type: "xstate.done.actor.submitTransaction",
+      output: {
+        status: "failed",
+        txid: transaction.txid,
+        resultCodes: { transaction: "tx_failed", operations: ["op_underfunded"] },
+        inLedger: true,
+        at,
+      },
+    }).snapshot;
+    expect(describeState(s).detail).toBe("failed.releasing");
+    expect(s.context.failure).toMatchObject({ code: "INSUFFICIENT_FUNDS", paymentOpen: true });
+    s = stepPayout(s, { type: "RETRY", at }).snapshot;
+    expect(describeState(s).detail).toBe("failed.releasing");
+    s = stepPayout(s, {
+      type: "xstate.done.actor.releasePayment",
+      output: { payment, at },
+    }).snapshot;
+    expect(describeState(s).detail).toBe("created.queued");
+    expect(s.context.failure).toBeNull();
+    expect(s.context.deadTransactions).toEqual([
+      { txid: transaction.txid, reason: "failed_in_ledger" },
+    ]);
   });
 
   test("a cancel during submission stops resending and waits for the envelope's fate", () => {
@@ -241,7 +290,7 @@ describe("decisions of the payout machine", () => {
     }).snapshot;
     s = stepPayout(s, {
       type: "xstate.done.actor.buildTransaction",
-      output: { transaction, payment, at },
+      output: { status: "built", transaction, payment, at },
     }).snapshot;
     s = stepPayout(s, { type: "CANCEL", at }).snapshot;
     expect(s.context.cancelRequested).toBe(true);
@@ -285,7 +334,7 @@ describe("decisions of the payout machine", () => {
     }).snapshot;
     s = stepPayout(s, {
       type: "xstate.done.actor.buildTransaction",
-      output: { transaction, payment, at },
+      output: { status: "built", transaction, payment, at },
     }).snapshot;
     s = stepPayout(s, {
       type: "xstate.done.actor.submitTransaction",

@@ -271,6 +271,7 @@ describe("each path of the model, checked against the sandbox", () => {
           paymentId: null,
           txid: null,
           settled: false,
+          holdsSlot: true,
           at,
         },
       },

@@ -207,7 +207,7 @@ export const outcomes: Record<string, Outcome[]> = {
     {
       name: "built",
       feasible: always,
-      output: (s) => ({ transaction: tx, payment: payment(s) }),
+      output: (s) => ({ status: "built", transaction: tx, payment: payment(s) }),
       arrange: nothing,
     },
     {
@@ -230,11 +230,11 @@ export const outcomes: Record<string, Outcome[]> = {
     {
       name: "foundOnChain",
       feasible: (s) => s.context.recheckPayment,
-      error: {
-        code: "TRANSACTION_ON_CHAIN",
-        retryable: false,
-        details: { transaction: { txid: "b".repeat(64), ledger: 3, source: "G", sequence: "2" } },
-      },
+      output: (s) => ({
+        status: "landed",
+        transaction: { txid: "b".repeat(64), ledger: 3, source: "G", sequence: "2" },
+        payment: payment(s),
+      }),
       arrange: async ({ sandbox, snapshot }) => {
         // A transaction of this payment landed although the payout has no record of it.
         const { createPiChain } = await import("../../src/adapters/index.js");
@@ -304,13 +304,14 @@ export const outcomes: Record<string, Outcome[]> = {
         ]),
     },
     {
+      // In a ledger, failed: its sequence is used, it can never land.
       name: "underfunded",
       feasible: always,
       output: () => ({
         status: "failed",
         txid: tx.txid,
         resultCodes: { transaction: "tx_failed", operations: ["op_underfunded"] },
-        inLedger: false,
+        inLedger: true,
       }),
       arrange: ({ sandbox }) =>
         sandbox.setFaults([
@@ -319,6 +320,27 @@ export const outcomes: Record<string, Outcome[]> = {
             kind: "error",
             status: 400,
             resultCodes: { transaction: "tx_failed", operations: ["op_underfunded"] },
+            times: 1,
+          },
+        ]),
+    },
+    {
+      // Refused before any ledger: an earlier send of the same envelope may still land.
+      name: "refusedForFee",
+      feasible: always,
+      output: () => ({
+        status: "failed",
+        txid: tx.txid,
+        resultCodes: { transaction: "tx_insufficient_balance" },
+        inLedger: false,
+      }),
+      arrange: ({ sandbox }) =>
+        sandbox.setFaults([
+          {
+            route: "POST /transactions",
+            kind: "error",
+            status: 400,
+            resultCodes: { transaction: "tx_insufficient_balance" },
             times: 1,
           },
         ]),
@@ -500,6 +522,7 @@ export function modelState(snapshot: {
   return JSON.stringify({
     value: snapshot.value,
     cancel: c.cancelRequested,
+    retry: c.retryRequested === true,
     failure: c.failure && {
       code: c.failure.code,
       from: c.failure.resumeFrom,

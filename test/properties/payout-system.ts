@@ -12,8 +12,13 @@ import {
 import type { FaultRule, Sandbox } from "../../src/sandbox/index.js";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
+import { createPostgresStore } from "../../src/storage/postgres.js";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import type { PayoutStore } from "../../src/storage/types.js";
+import { testPostgres } from "../helpers/postgres.js";
+
+/** The stores the property runs on: each outlives the runtimes that crash on it. */
+export type PropertyStore = "memory" | "sqlite" | "postgres";
 
 /**
  * The system under property test: the HTTP sandbox, one store that outlives crashes, and
@@ -35,6 +40,8 @@ export interface System {
   crashesInFlight: number;
   /** Late creates of ended payouts that recover() cancelled at the end. */
   strays: number;
+  /** Drops what the store needs (a PostgreSQL schema). */
+  cleanup: () => Promise<void>;
 }
 
 /** Stops a runtime at its N-th await point from now: every runner throws there, like a killed process. */
@@ -131,7 +138,7 @@ export async function startSystem(options: {
   linkLagMs: number | "never";
   mutant?: (system: () => System) => Partial<Activities>;
   /** The store that outlives crashes. @default memory */
-  store?: "memory" | "sqlite";
+  store?: PropertyStore;
 }): Promise<System> {
   const sandbox = await startSandbox({
     seed: options.seed,
@@ -143,12 +150,11 @@ export async function startSystem(options: {
     submitTimeoutMs: 200,
     requestLogLimit: 0,
   });
+  const { store, cleanup } = await storeFor(options.store ?? "memory");
   const base = {
     sandbox,
-    store:
-      options.store === "sqlite"
-        ? createSqliteStore({ path: ":memory:", synchronous: "NORMAL" })
-        : createMemoryStore(),
+    store,
+    cleanup,
     incompleteLimit: options.incompleteLimit,
     mutant: undefined as Partial<Activities> | undefined,
     keys: new Set<string>(),
@@ -175,6 +181,22 @@ async function restart(system: System): Promise<void> {
   system.chain = chainFor(system.sandbox);
   system.runtime = runtimeFor(system, system.crash);
   void system.runtime.resume({ wait: false }).catch(() => undefined);
+}
+
+/** A fresh store of a kind; PostgreSQL gets a schema of its own (the real server in CI, else PGlite). */
+async function storeFor(
+  kind: PropertyStore,
+): Promise<{ store: PayoutStore; cleanup: () => Promise<void> }> {
+  if (kind === "sqlite")
+    return {
+      store: createSqliteStore({ path: ":memory:", synchronous: "NORMAL" }),
+      cleanup: async () => {},
+    };
+  if (kind === "postgres") {
+    const { pool, schema, cleanup } = await testPostgres();
+    return { store: createPostgresStore({ pool, schema }), cleanup };
+  }
+  return { store: createMemoryStore(), cleanup: async () => {} };
 }
 
 type Command = fc.AsyncCommand<object, System>;
@@ -239,7 +261,7 @@ class Fault implements Command {
     system.sandbox.addFaults([this.rule]);
   }
   toString = () =>
-    `fault(${this.rule.route} ${this.rule.kind}${this.rule.status ? ` ${this.rule.status}` : ""}${this.rule.when ? ` ${this.rule.when}` : ""} x${this.rule.times})`;
+    `fault(${this.rule.route} ${this.rule.kind}${this.rule.status ? ` ${this.rule.status}` : ""}${this.rule.when ? ` ${this.rule.when}` : ""}${this.rule.ledgers ? ` ${this.rule.ledgers} ledgers` : ""}${this.rule.shape ? ` ${this.rule.shape}` : ""} x${this.rule.times})`;
 }
 
 class CloseLedgers implements Command {
@@ -288,6 +310,23 @@ const faultRules = fc.constantFrom<FaultRule>(
   { route: "POST /v2/payments/*/complete", kind: "drop" },
   { route: "POST /v2/payments/*/cancel", kind: "drop" },
   { route: "GET /v2/payments/*", kind: "error", status: 503 },
+  // Horizon instances a ledger or more behind: every read a decision rests on may lag.
+  { route: "GET /transactions/*", kind: "lag", ledgers: 1 },
+  { route: "GET /transactions/*", kind: "lag", ledgers: 3 },
+  { route: "GET /accounts/*/transactions", kind: "lag", ledgers: 1 },
+  { route: "GET /accounts/*/transactions", kind: "lag", ledgers: 2 },
+  { route: "GET /accounts/*", kind: "lag", ledgers: 1 },
+  { route: "GET /ledgers", kind: "lag", ledgers: 2 },
+  // Answers that do not parse, on writes (applied all the same) and on reads.
+  { route: "POST /v2/payments", kind: "garble" },
+  { route: "POST /v2/payments", kind: "tamper", payment: { amount: "1" } },
+  { route: "POST /v2/payments/*/complete", kind: "garble", shape: "truncated" },
+  { route: "POST /v2/payments/*/cancel", kind: "garble", shape: "empty" },
+  { route: "GET /v2/payments/incomplete_server_payments", kind: "garble" },
+  { route: "POST /transactions", kind: "garble", shape: "empty" },
+  { route: "POST /transactions", kind: "garble", shape: "html" },
+  { route: "GET /transactions/*", kind: "garble" },
+  { route: "GET /accounts/*", kind: "garble", shape: "truncated" },
 );
 
 /** The commands a run is made of. */
@@ -362,10 +401,28 @@ export async function drain(system: System, deadlineMs = 20_000): Promise<Payout
             return `${p.key} in ${p.stateDetail} (slot held by ${slot}): ${journal.map((j) => `${j.event}${j.details.code ? `[${j.details.code}]` : ""}`).join(" > ")}`;
           }),
         );
-        reject(new Error(`payouts did not settle within ${deadlineMs} ms:\n${lines.join("\n")}`));
+        // A payout stuck behind one that was paid twice says less than the double pay.
+        const paid = new Map<string, number>();
+        for (const p of sandbox.ledgerPayments())
+          paid.set(p.memo ?? "", (paid.get(p.memo ?? "") ?? 0) + 1);
+        const twice = [...paid].filter(([, n]) => n > 1).map(([memo, n]) => `${memo} ${n}`);
+        const first = twice.length ? `applied payments twice for: ${twice.join(", ")}; ` : "";
+        reject(
+          new Error(`${first}payouts did not settle within ${deadlineMs} ms:\n${lines.join("\n")}`),
+        );
       }, deadlineMs);
     });
-    await Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+    // A create a crashed runtime left in flight can commit after resume() listed the
+    // unfinished payouts (a real database answers late): resume again, as an operator would,
+    // until nothing is left unfinished.
+    const untilNoneUnfinished = (async () => {
+      await settled;
+      for (let round = 0; round < 5; round++) {
+        if ((await system.store.list({ settled: false, limit: 1 })).length === 0) return;
+        await system.runtime.resume();
+      }
+    })();
+    await Promise.race([untilNoneUnfinished, timeout]).finally(() => clearTimeout(timer));
     // A create that a crashed runtime left in flight can reach Pi after its payout ended
     // (a stray). Let every request have its effect, then reconcile as an operator does
     // after a crash: recover() cancels strays (and a blocked create cancels them anyway).
@@ -438,6 +495,29 @@ export async function checkInvariants(system: System, payouts: Payout[]): Promis
     expect(owner?.state, `payout ${key} holding an open Pi payment`).toBe("failed");
     expect(owner?.failure?.paymentOpen).toBe(true);
   }
+
+  // A failed payout keeps its Pi payment open only when a transaction of it landed (the
+  // user is paid; a person reconciles): otherwise it was released.
+  for (const payout of payouts.filter((p) => p.state === "failed" && p.failure?.paymentOpen)) {
+    const linked = pi.find((p) => p.identifier === payout.paymentId)?.transaction;
+    const landed = sandbox.ledgerPayments().some((p) => p.memo === payout.paymentId);
+    expect(
+      linked !== null || landed,
+      `${payout.key} (${payout.failure?.code}) keeps an open payment no transaction of it paid`,
+    ).toBe(true);
+  }
+
+  // The slot cannot leak: whoever holds one at the end legitimately keeps Pi's slot.
+  const stored = await Promise.all(payouts.map((p) => system.store.get(p.key)));
+  for (const scope of new Set(stored.map((p) => p!.snapshot.context.slotScope))) {
+    const holder = await system.store.slotHolder(scope);
+    if (holder === undefined) continue;
+    const held = payouts.find((p) => p.key === holder);
+    expect(
+      held?.state === "failed" && held.failure?.paymentOpen,
+      `slot ${scope} held by ${holder} (${held?.stateDetail})`,
+    ).toBe(true);
+  }
 }
 
 /** Closes a ledger every few ms while commands run (the `autoLedgers` setting). */
@@ -450,4 +530,5 @@ export async function stopSystem(system: System): Promise<void> {
   await system.runtime.close({ abandon: true });
   await system.sandbox.close();
   await system.store.close();
+  await system.cleanup();
 }

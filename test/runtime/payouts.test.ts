@@ -136,37 +136,6 @@ describe("createPayouts", () => {
     expectPaidAtMostOnce(sandbox, results);
   });
 
-  test("insufficient funds stop a payout for a person; it keeps the slot; retry after a top-up completes it", async () => {
-    const sandbox = await testSandbox({ ...fast, walletBalance: "3" });
-    const payouts = testPayouts(sandbox);
-    const poor = await payouts.pay({
-      key: "big",
-      uid: sandbox.users[0]!.uid,
-      amount: 50,
-      memo: "big",
-    });
-    expect(poor).toMatchObject({
-      state: "failed",
-      failure: { code: "INSUFFICIENT_FUNDS", resumeFrom: "submitted", paymentOpen: true },
-    });
-    expect((await payouts.list({ state: "failed" })).map((p) => p.key)).toEqual(["big"]);
-
-    const next = payouts.pay({
-      key: "small",
-      uid: sandbox.users[1]!.uid,
-      amount: 1,
-      memo: "small",
-    });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await payouts.get("small"))?.stateDetail).toBe("created.queued");
-
-    sandbox.chain.accounts.get(sandbox.walletAddress)!.balance += 1_000n * 10_000_000n;
-    const retried = await payouts.retry("big");
-    expect(retried.state).toBe("completed");
-    expect((await next).state).toBe("completed");
-    expectPaidAtMostOnce(sandbox, [retried, await next]);
-  });
-
   test("a foreign incomplete payment fails the payout with a reason, and recover() reports it", async () => {
     const sandbox = await testSandbox(fast);
     const foreign = await piFetch(sandbox, "POST", "/v2/payments", {

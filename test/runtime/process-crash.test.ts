@@ -19,11 +19,16 @@ interface Run {
 }
 
 /** Runs the payer; kills it with SIGKILL when it announces its crash point, or when `killWhen` says so. */
-function runPayer(sandbox: Sandbox, args: string[], killWhen?: () => boolean): Promise<Run> {
+function runPayer(
+  sandbox: Sandbox,
+  args: string[],
+  killWhen?: () => boolean,
+  env: Record<string, string> = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [payer, ...args], {
       cwd: root,
-      env: { ...process.env, SANDBOX_INFO: JSON.stringify(sandbox.info()) },
+      env: { ...process.env, ...env, SANDBOX_INFO: JSON.stringify(sandbox.info()) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const run: Run = { lines: [], killed: false };
@@ -125,4 +130,48 @@ describe("a real process paying on SQLite, killed with SIGKILL", () => {
       expect(sandbox.payments().filter((p) => !p.status.cancelled)).toHaveLength(3);
     },
   );
+});
+
+describe("a restart on the same host after a SIGKILL", () => {
+  test("takes the dead process's leases over at once, journaled, instead of waiting them out", async () => {
+    const sandbox = await testSandbox({ ledgerIntervalMs: 20 });
+    const db = join(dir, "restart-takeover.db");
+    // The library's default lease (30 s) and owner name, as an app would run it.
+    const env = { LEASE_MS: "default" };
+    const crashed = await runPayer(
+      sandbox,
+      ["pay", db, "effect:start submitTransaction"],
+      undefined,
+      env,
+    );
+    expect(crashed.killed).toBe(true);
+
+    const started = performance.now();
+    const resumed = await runPayer(sandbox, ["resume", db], undefined, env);
+    const elapsed = performance.now() - started;
+    const firstStep = Number(
+      resumed.lines.find((l) => l.startsWith("FIRST_STEP "))?.split(" ")[1] ?? Number.NaN,
+    );
+    console.log(
+      `restart after SIGKILL: first step ${firstStep} ms after resume() was called, process done in ${Math.round(elapsed)} ms`,
+    );
+    // Restart-to-resumed: the new process moves a payout on within a second of resuming,
+    // where waiting out the dead process's leases would take 30 s.
+    expect(firstStep).toBeLessThan(1_000);
+    const results = JSON.parse(resumed.lines.at(-1)!) as Array<{ state: string; key: string }>;
+    expect(results.map((r) => r.state)).toEqual(["completed", "completed", "completed"]);
+    expect(sandbox.ledgerPayments()).toHaveLength(3);
+
+    const { createSqliteStore } = await import("../../src/storage/sqlite-store.js");
+    const store = createSqliteStore({ path: db });
+    try {
+      for (const { key } of results) {
+        const takeover = (await store.journal(key)).filter((e) => e.event === "TAKEOVER");
+        expect(takeover, `${key} taken over once`).toHaveLength(1);
+        expect(takeover[0]?.details).toMatchObject({ reason: "its process is gone" });
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });

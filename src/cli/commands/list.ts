@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { PAYOUT_STATES, type PayoutState } from "../../machines/types.js";
-import { toPayout } from "../../runtime/payout-view.js";
+import { withBlockers } from "../../runtime/slot-blockers.js";
 import {
   openStore,
   type RuntimeFlags,
@@ -36,14 +36,15 @@ export function listCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv)
       ) => {
         const store = openStore(storeLocation(flags, env), schemaOf(flags, env));
         try {
-          const payouts = (
+          const payouts = await withBlockers(
+            store,
             await store.list({
               limit: flags.limit,
               ...(flags.state ? { state: flags.state } : {}),
               ...(flags.unfinished ? { settled: false } : {}),
               ...(flags.after ? { afterKey: flags.after } : {}),
-            })
-          ).map(toPayout);
+            }),
+          );
           if (flags.json) io.out(JSON.stringify(payouts));
           else io.out(payouts.length === 0 ? "No payouts." : payoutTable(payouts));
         } finally {

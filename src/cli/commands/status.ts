@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../../domain/errors.js";
-import { toPayout } from "../../runtime/payout-view.js";
+import { withBlockers } from "../../runtime/slot-blockers.js";
 import {
   openStore,
   type RuntimeFlags,
@@ -24,7 +24,9 @@ export function statusCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
         const stored = (await store.get(id)) ?? (await store.findByPaymentId(id));
         if (!stored)
           throw new NotFoundError(`No payout with key or payment id "${id}" in this store.`);
-        const payout = toPayout(stored);
+        const [payout] = await withBlockers(store, [stored]);
+        if (!payout)
+          throw new NotFoundError(`No payout with key or payment id "${id}" in this store.`);
         io.out(flags.json ? JSON.stringify(payout) : payoutDetails(payout));
       } finally {
         await store.close();
