@@ -250,6 +250,9 @@ function instantAdapters(walletAddress) {
         const txid = Buffer.from(request.paymentId.padEnd(32, "0")).toString("hex").slice(0, 64);
         return { envelope: "AAAA", txid, source: walletAddress, sequence: "1", maxTime: 0 };
       },
+      async preparePayment(expected) {
+        return { status: "built", transaction: await this.buildPayment(expected), ignored: [] };
+      },
       discard() {},
       async submit(tx) {
         return { status: "applied", txid: tx.txid, ledger: 1 };
@@ -261,7 +264,7 @@ function instantAdapters(walletAddress) {
         return undefined;
       },
       async findPaymentTransaction() {
-        return undefined;
+        return { found: undefined, ignored: [] };
       },
       async latestLedger() {
         return { sequence: 1, closedAt: 0 };

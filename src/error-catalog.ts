@@ -205,6 +205,20 @@ export const errorCatalog: readonly ErrorCodeInfo[] = [
     true,
   ),
   entry(
+    "EARLIER_ENVELOPE_MAY_LAND",
+    "ChainError",
+    "An adopted payment may have an envelope in flight from the process that lost it; building waits for the chain's time to pass its possible time bound.",
+    "Nothing to do: it is tried again after a wait.",
+    true,
+  ),
+  entry(
+    "HISTORY_SEARCH_INCOMPLETE",
+    "ChainError",
+    "A search of the wallet's history for a payment's transaction, or for the one that used a sequence number, ran out of pages before it could prove its answer.",
+    "Nothing was concluded or built. Raise historyMaxPages (createPiChain) if the wallet is that busy.",
+    true,
+  ),
+  entry(
     "WRONG_NETWORK",
     "ChainError",
     "The Horizon URL serves another network than the one configured.",

@@ -25,30 +25,24 @@ export function toChainTransaction(
   };
 }
 
-/** Who may have sent a transaction of ours: the wallet pays, from its own sequence or a channel's. */
-export interface OurAccounts {
-  wallet: string;
-  /** Accounts whose sequence numbers this library lends: the wallet and its channels. */
-  sources: ReadonlySet<string>;
-}
-
 /**
  * Why `tx` is not the payment's transaction, or undefined when it is ours. "Landed" means
- * all of it: successful, memo the payment id, sent from one of our sources, one native
- * payment from our wallet to the payment's recipient of the payment's amount. Anything else
- * carrying the memo (a stranger's dust payment to the wallet, say) is somebody else's.
+ * all of it: successful, memo the payment id, one native payment from our wallet (which only
+ * our seed can sign for, whichever account lent the sequence: ours, a channel of this
+ * process, or of another process of the fleet) to the payment's recipient of the payment's
+ * amount. Anything else carrying the memo (a stranger's dust payment to the wallet, say) is
+ * somebody else's.
  */
 export function whyNotOurs(
   tx: ChainTransaction,
   expected: ExpectedPayment,
-  ours: OurAccounts,
+  wallet: string,
 ): string | undefined {
   if (tx.memo !== expected.paymentId) return "another memo";
   if (!tx.successful) return "failed in its ledger";
-  if (!ours.sources.has(tx.source)) return `sent from ${tx.source}, not one of our accounts`;
   const [payment] = tx.payments;
   if (tx.operationCount !== 1 || !payment) return "not a single native payment";
-  if (payment.from !== ours.wallet) return `paid from ${payment.from}, not our wallet`;
+  if (payment.from !== wallet) return `paid from ${payment.from}, not our wallet`;
   if (payment.to !== expected.to) return `paid to ${payment.to}, not the payment's recipient`;
   if (amountToStroops(payment.amount) !== amountToStroops(expected.amount))
     return `paid ${payment.amount}, not ${expected.amount}`;

@@ -1,6 +1,6 @@
 import { type Transaction, TransactionBuilder } from "@stellar/stellar-sdk";
 import { parseAmount } from "../domain/amount.js";
-import { type OurAccounts, toChainTransaction, whyNotOurs } from "./chain-transaction.js";
+import { toChainTransaction, whyNotOurs } from "./chain-transaction.js";
 import { sequenceUser } from "./history-search.js";
 import type { HorizonReader } from "./horizon-reader.js";
 import type { EnvelopeFate, ExpectedPayment, SignedTransaction } from "./types.js";
@@ -8,7 +8,8 @@ import type { EnvelopeFate, ExpectedPayment, SignedTransaction } from "./types.j
 /** What deciding a fate needs besides Horizon. */
 export interface FateContext {
   passphrase: string;
-  ours: OurAccounts;
+  /** Our app wallet: every payment of ours is paid from it. */
+  wallet: string;
   maxPages: number;
 }
 
@@ -84,7 +85,7 @@ export async function envelopeFate(
       : { status: "dead", reason: "failed_in_ledger" };
   }
   const expected = expectedOf(signed, context.passphrase);
-  if (expected && whyNotOurs(user, expected, context.ours) === undefined) {
+  if (expected && whyNotOurs(user, expected, context.wallet) === undefined) {
     return { status: "landed", transaction: user };
   }
   return { status: "dead", reason: "sequence_used", usedBy: user.txid };

@@ -1,5 +1,5 @@
 import { ChainError } from "../domain/errors.js";
-import { type OurAccounts, toChainTransaction, whyNotOurs } from "./chain-transaction.js";
+import { toChainTransaction, whyNotOurs } from "./chain-transaction.js";
 import type { HorizonReader, TransactionRecord } from "./horizon-reader.js";
 import type { ChainTransaction, ExpectedPayment, PaymentSearch } from "./types.js";
 
@@ -12,16 +12,38 @@ export interface HistoryLimits {
 }
 
 /**
- * Pi's clock and the chain's may disagree a little: a search reads this much further back
- * than the payment's creation time, so that a transaction is never missed for a skew.
+ * Pi's clock, ours and the chain's may disagree: a search reads this much further back than
+ * the earliest time the payment can have existed, so that a transaction is never missed for
+ * a skew. Pages are cheap next to a payment made twice.
  */
-const CLOCK_SKEW_SECONDS = 600;
+const CLOCK_SKEW_SECONDS = 3600;
+
+/**
+ * The earliest time (unix seconds) a transaction of the payment can have: its creation as
+ * Pi tells it or as the caller saw its request go out, whichever is earlier, less the skew;
+ * undefined when neither is known. A time without an offset is read as UTC, never as the
+ * local time of the process that reads it.
+ */
+export function searchSince(expected: ExpectedPayment): number | undefined {
+  const told = expected.createdAt;
+  const parsed =
+    told === undefined
+      ? Number.NaN
+      : Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(told) ? told : `${told}Z`);
+  const known = [parsed, expected.requestedAt ?? Number.NaN].filter((t) => !Number.isNaN(t));
+  if (known.length === 0) return undefined;
+  return Math.floor(Math.min(...known) / 1000) - CLOCK_SKEW_SECONDS;
+}
+
 const PAGE_SIZE = 200;
+
+/** How a walk through a history ended: told to stop, at its oldest transaction, or out of pages. */
+type WalkEnd = "stopped" | "all read" | "out of pages";
 
 /**
  * Walks an account's history newest first, every page from a view at least as fresh as
  * `atLeastLedger` (a lagging instance would silently leave out the newest transactions),
- * until `visit` says stop. Resolves false when it ran out of history or pages.
+ * until `visit` says stop.
  */
 async function walkHistory(
   reader: HorizonReader,
@@ -29,16 +51,25 @@ async function walkHistory(
   atLeastLedger: number,
   maxPages: number,
   visit: (record: TransactionRecord) => "stop" | "go on",
-): Promise<boolean> {
+): Promise<WalkEnd> {
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page++) {
     const viewed = await freshPage(reader, account, cursor, atLeastLedger);
     const records = viewed ?? [];
-    for (const record of records) if (visit(record) === "stop") return true;
-    if (records.length < PAGE_SIZE) return false;
+    for (const record of records) if (visit(record) === "stop") return "stopped";
+    if (records.length < PAGE_SIZE) return "all read";
     cursor = records[records.length - 1]!.paging_token;
   }
-  return false;
+  return "out of pages";
+}
+
+/** A search that could not read as far back as its answer needs proves nothing. */
+function incomplete(what: string, pages: number): ChainError {
+  return new ChainError(
+    `Searching ${what}, the history held more than ${pages} pages of newer transactions; nothing was concluded from the part read. Raise historyMaxPages to read further.`,
+    "HISTORY_SEARCH_INCOMPLETE",
+    { retryable: true },
+  );
 }
 
 /** A page from a view at least as fresh as `atLeastLedger`; a few tries, since each may hit another instance. */
@@ -51,7 +82,11 @@ async function freshPage(
   let seen: number | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const viewed = await reader.accountTransactions(account, { limit: PAGE_SIZE, cursor });
-    if (viewed.asOfLedger !== undefined && viewed.asOfLedger >= atLeastLedger) return viewed.value;
+    // An instance that lists a transaction of ledger N has ingested N: evidence even where a
+    // proxy stripped the Latest-Ledger header. (Only the first page is newest-first at the top.)
+    const newest = cursor === undefined ? (viewed.value?.[0]?.ledger ?? 0) : 0;
+    const asOf = Math.max(viewed.asOfLedger ?? 0, newest);
+    if (asOf >= atLeastLedger) return viewed.value;
     seen = viewed.asOfLedger;
   }
   throw new ChainError(
@@ -68,29 +103,27 @@ async function freshPage(
  */
 export async function searchPayment(
   reader: HorizonReader,
-  context: { passphrase: string; ours: OurAccounts; limits: HistoryLimits },
+  context: { passphrase: string; wallet: string; limits: HistoryLimits },
   expected: ExpectedPayment,
   atLeastLedger: number,
 ): Promise<PaymentSearch> {
-  const since =
-    expected.createdAt === undefined
-      ? undefined
-      : Math.floor(Date.parse(expected.createdAt) / 1000) - CLOCK_SKEW_SECONDS;
+  const since = searchSince(expected);
   const search: PaymentSearch = { found: undefined, ignored: [] };
   let read = 0;
-  await walkHistory(
+  const end = await walkHistory(
     reader,
-    context.ours.wallet,
+    context.wallet,
     atLeastLedger,
     context.limits.maxPages,
     (record) => {
       read += 1;
       const created = Date.parse(record.created_at ?? "");
+      // Horizon writes UTC with a Z; a record without a time is read past, never stopped at.
       if (since !== undefined && !Number.isNaN(created) && created / 1000 < since) return "stop";
       if (since === undefined && read > context.limits.recent) return "stop";
       if (record.memo !== expected.paymentId) return "go on";
       const tx = toChainTransaction(record, context.passphrase);
-      const reason = whyNotOurs(tx, expected, context.ours);
+      const reason = whyNotOurs(tx, expected, context.wallet);
       if (reason === undefined) {
         search.found = tx;
         return "stop";
@@ -99,6 +132,13 @@ export async function searchPayment(
       return "go on";
     },
   );
+  // Out of pages before the payment's creation: a transaction of it may be further back.
+  if (end === "out of pages" && since !== undefined && !search.found) {
+    throw incomplete(
+      `the wallet's history for payment ${expected.paymentId}`,
+      context.limits.maxPages,
+    );
+  }
   return search;
 }
 
@@ -117,12 +157,14 @@ export async function sequenceUser(
 ): Promise<ChainTransaction | undefined> {
   const wanted = BigInt(sequence);
   let user: TransactionRecord | undefined;
-  await walkHistory(reader, source, atLeastLedger, maxPages, (record) => {
+  const end = await walkHistory(reader, source, atLeastLedger, maxPages, (record) => {
     if (record.source_account !== source) return "go on";
     const used = BigInt(record.source_account_sequence);
     if (used === wanted) user = record;
     // Newest first: an account's own sequence numbers only go down from here.
     return used <= wanted ? "stop" : "go on";
   });
+  if (end === "out of pages")
+    throw incomplete(`which transaction used sequence ${sequence}`, maxPages);
   return user && toChainTransaction(user, passphrase);
 }

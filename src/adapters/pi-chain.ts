@@ -11,11 +11,11 @@ import {
 } from "@stellar/stellar-sdk";
 import { z } from "zod";
 import { type Amount, parseAmount } from "../domain/amount.js";
-import { ChainError, ValidationError } from "../domain/errors.js";
+import { ChainError, type ResultCodes, ValidationError } from "../domain/errors.js";
 import { isWalletAddress, parsePaymentId, parseTxid } from "../domain/ids.js";
 import { NETWORKS, type NetworkName } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
-import { type OurAccounts, toChainTransaction } from "./chain-transaction.js";
+import { toChainTransaction } from "./chain-transaction.js";
 import { ChannelPool } from "./channel-pool.js";
 import { envelopeFate } from "./envelope-fate.js";
 import { searchPayment } from "./history-search.js";
@@ -28,6 +28,7 @@ import type {
   PaymentTransactionRequest,
   PiChain,
   PreparedPayment,
+  PrepareOptions,
   SignedTransaction,
   SubmitOutcome,
 } from "./types.js";
@@ -133,13 +134,6 @@ export function createPiChain(options: PiChainOptions): PiChain {
     new Horizon.Server(horizonUrl, { allowHttp: horizonUrl.startsWith("http://") });
   const reader = createHorizonReader({ url: horizonUrl });
   const passphrase = settings.network;
-  const ours: OurAccounts = {
-    wallet: walletAddress,
-    sources: new Set([
-      walletAddress,
-      ...settings.channels.map((s) => Keypair.fromSecret(s).publicKey()),
-    ]),
-  };
   const limits = { recent: settings.historyLimit, maxPages: settings.historyMaxPages };
   let networkChecked: Promise<void> | undefined;
 
@@ -257,23 +251,22 @@ export function createPiChain(options: PiChainOptions): PiChain {
       // A 200 that does not say "this transaction, successful, in that ledger" proves nothing.
       if (result?.hash === txid && result.successful !== false && Number.isInteger(ledger))
         return { status: "applied", txid, ledger };
-      return lookedUp(txid, "an answer of the wrong shape");
+      return lookedUp(txid, "an answer of the wrong shape", undefined);
     } catch (error) {
       const failure = classifyHorizonFailure(error);
-      if (failure.kind === "rejected" && failure.resultCodes.transaction !== "tx_bad_seq") {
-        return {
-          status: "failed",
-          txid,
-          resultCodes: failure.resultCodes,
-          inLedger: failure.resultCodes.transaction === "tx_failed",
-        };
+      const code = failure.kind === "rejected" ? failure.resultCodes.transaction : undefined;
+      if (failure.kind === "rejected" && code !== "tx_bad_seq" && code !== "tx_failed") {
+        return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
       }
-      // tx_bad_seq may be an older Horizon's answer for an applied transaction, and an
-      // unknown outcome may be a landed one: the hash decides, when it is found.
+      // tx_bad_seq may be an older Horizon's answer for an applied transaction, tx_failed is
+      // only a claim that it is in a ledger, and an unknown outcome may be a landed one: the
+      // hash decides, when it is found.
       const outcome = await lookedUp(
         txid,
         failure.kind === "unknown" ? failure.reason : "not found",
+        failure.kind === "rejected" ? failure.resultCodes : undefined,
       );
+      // Not found: refused, and perhaps not dead (an earlier send may be in flight).
       if (outcome.status === "unknown" && failure.kind === "rejected")
         return { status: "failed", txid, resultCodes: failure.resultCodes, inLedger: false };
       return outcome;
@@ -281,16 +274,23 @@ export function createPiChain(options: PiChainOptions): PiChain {
   };
 
   /** Positive evidence only: a transaction found is its outcome; not found is still unknown. */
-  const lookedUp = async (txid: string, reason: string): Promise<SubmitOutcome> => {
+  const lookedUp = async (
+    txid: string,
+    reason: string,
+    answered: ResultCodes | undefined,
+  ): Promise<SubmitOutcome> => {
     const found = await getTransaction(txid).catch(() => undefined);
     if (found?.successful) return { status: "applied", txid, ledger: found.ledger };
-    if (found)
-      return { status: "failed", txid, resultCodes: { transaction: "tx_failed" }, inLedger: true };
+    if (found) {
+      const resultCodes =
+        answered?.transaction === "tx_failed" ? answered : { transaction: "tx_failed" };
+      return { status: "failed", txid, resultCodes, inLedger: true };
+    }
     return { status: "unknown", txid, reason };
   };
 
-  const fateContext = { passphrase, ours, maxPages: settings.historyMaxPages };
-  const searchContext = { passphrase, ours, limits };
+  const fateContext = { passphrase, wallet: walletAddress, maxPages: settings.historyMaxPages };
+  const searchContext = { passphrase, wallet: walletAddress, limits };
 
   return {
     name: "pi-chain",
@@ -305,8 +305,21 @@ export function createPiChain(options: PiChainOptions): PiChain {
       );
     },
 
-    async preparePayment(expected: ExpectedPayment): Promise<PreparedPayment> {
+    async preparePayment(
+      expected: ExpectedPayment,
+      prepare: PrepareOptions = {},
+    ): Promise<PreparedPayment> {
       const checked = checkRequest(expected);
+      if (prepare.notBefore !== undefined) {
+        const latest = await reader.latestLedger();
+        if (latest.value.closedAt <= prepare.notBefore) {
+          throw new ChainError(
+            `Payment ${checked.paymentId} may have an envelope in flight from another process (it was adopted): nothing is built before ledger time passes ${new Date(prepare.notBefore * 1000).toISOString()} (the chain is at ${new Date(latest.value.closedAt * 1000).toISOString()}).`,
+            "EARLIER_ENVELOPE_MAY_LAND",
+            { retryable: true },
+          );
+        }
+      }
       return withSource(async (signer) => {
         const account = await readAccount(signer.publicKey());
         // Every landed payment from the wallet changed the wallet's account: a history that

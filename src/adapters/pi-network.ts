@@ -90,7 +90,10 @@ interface Clients {
 export class PiNetwork {
   #clients: Clients | undefined;
   /** What this instance asked for, by payment id: checked again before signing. */
-  readonly #asked = new Map<string, { args: ValidPaymentArgs; toAddress: string }>();
+  readonly #asked = new Map<
+    string,
+    { args: ValidPaymentArgs; toAddress: string; requestedAt: number }
+  >();
   /** The envelope this instance last sent for a payment, until it completes or provably died. */
   readonly #envelopes = new Map<string, SignedTransaction>();
   /** Submissions in progress, by payment id. */
@@ -155,8 +158,13 @@ export class PiNetwork {
   async createPayment(args: PaymentArgs): Promise<string> {
     const valid = parsePaymentArgs(args);
     const { platform } = this.#ready;
+    const requestedAt = Date.now();
     const payment = await platform.createPayment(valid);
-    this.#asked.set(payment.identifier, { args: valid, toAddress: payment.to_address });
+    this.#asked.set(payment.identifier, {
+      args: valid,
+      toAddress: payment.to_address,
+      requestedAt,
+    });
     return payment.identifier;
   }
 
@@ -191,6 +199,7 @@ export class PiNetwork {
       to: asked?.toAddress ?? payment.to_address,
       amount: asked?.args.amount ?? parseAmount(payment.amount),
       createdAt: payment.created_at,
+      requestedAt: asked?.requestedAt,
     };
     if (payment.transaction) {
       // Pi linked a transaction: ours in every respect means the payment is paid.

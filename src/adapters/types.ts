@@ -88,10 +88,13 @@ export interface ExpectedPayment {
   to: string;
   amount: Amount;
   /**
-   * When Pi created the payment (ISO 8601). No transaction of it can be older, so a search
-   * of the wallet's history reads back to here; without it, only the recent transactions.
+   * When Pi created the payment (ISO 8601, Pi's `created_at`). No transaction of it can be
+   * older, so a search of the wallet's history reads back to here (less an hour for clocks
+   * that disagree); without it nor `requestedAt`, only the recent transactions.
    */
   createdAt?: string | undefined;
+  /** When the caller sent the create request, ms on its own clock: a second lower bound. */
+  requestedAt?: number | undefined;
 }
 
 /** A transaction carrying a payment's memo that is not the payment's: noted, never taken as it. */
@@ -106,6 +109,15 @@ export interface PaymentSearch {
   found: ChainTransaction | undefined;
   /** Others with the payment's memo. */
   ignored: IgnoredTransaction[];
+}
+
+/** Conditions on preparing a payment. */
+export interface PrepareOptions {
+  /**
+   * Build nothing before the chain's latest ledger closed after this time (unix seconds):
+   * an envelope some other process signed before then may still land.
+   */
+  notBefore?: number;
 }
 
 /** A payment made ready to send: a new envelope, or the transaction that already paid it. */
@@ -148,7 +160,7 @@ export interface PiChain {
    * then any earlier envelope of the payment from the wallet's sequence is landed (found)
    * or shares the new one's sequence number, so at most one of them can land.
    */
-  preparePayment(expected: ExpectedPayment): Promise<PreparedPayment>;
+  preparePayment(expected: ExpectedPayment, options?: PrepareOptions): Promise<PreparedPayment>;
   /**
    * Says an envelope will never be sent (its build was discarded before being saved), so
    * that its source account's sequence is free for the next one at once.

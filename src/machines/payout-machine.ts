@@ -88,6 +88,15 @@ function failure(
  * exactly where it stopped.
  */
 /**
+ * An orphan (adopted with no record of ours) may have an envelope in flight from the process
+ * that lost it: no new one is built before the chain's time has passed its possible bound.
+ */
+function orphanNotBefore(context: PayoutContext): number | null {
+  if (context.orphanSince === undefined || context.orphanSince === null) return null;
+  return Math.ceil((context.orphanSince + (context.timing.envelopeLifetimeMs ?? 120_000)) / 1000);
+}
+
+/**
  * What a known fate of the envelope leads to, wherever it is looked at: landed, completes;
  * dead too often, asks a person; dead, a new envelope after a backoff. A pending fate is
  * left to each caller (resend, or keep waiting).
@@ -194,10 +203,12 @@ export const payoutMachine = setup({
     failedBeforeTransaction: ({ context }) =>
       context.paymentId !== null &&
       (context.failure?.resumeFrom === "created" || context.failure?.resumeFrom === "stored"),
-    failedInSubmitted: ({ context }) => context.failure?.resumeFrom === "submitted",
+    failedInSubmitted: ({ context }) =>
+      context.failure?.resumeFrom === "submitted" && context.transaction !== null,
     resumesFromCreated: ({ context }) => context.failure?.resumeFrom === "created",
     resumesFromStored: ({ context }) => context.failure?.resumeFrom === "stored",
-    resumesFromSubmitted: ({ context }) => context.failure?.resumeFrom === "submitted",
+    resumesFromSubmitted: ({ context }) =>
+      context.failure?.resumeFrom === "submitted" && context.transaction !== null,
   },
   actions: {
     scheduleRetry: assign(({ context, event }) => {
@@ -247,10 +258,28 @@ export const payoutMachine = setup({
         retryAt: null,
       };
     }),
-    storeLanded: assign(({ event }) => {
+    storeLanded: assign(({ context, event }) => {
       const output = outputOf<FateOutput>(event);
+      if (output.status !== "landed") return {};
+      const landed = output.transaction;
+      const ours = context.transaction;
+      // Another envelope of this payment used the sequence and landed (its history says so):
+      // that one is the payment's transaction, and ours can never land.
+      const superseded = ours !== null && ours.txid !== landed.txid;
       return {
-        ledger: output.status === "landed" ? output.transaction.ledger : null,
+        ledger: landed.ledger,
+        transaction: superseded
+          ? {
+              envelope: "",
+              txid: landed.txid,
+              source: landed.source,
+              sequence: landed.sequence,
+              maxTime: 0,
+            }
+          : ours,
+        deadTransactions: superseded
+          ? [...context.deadTransactions, { txid: ours.txid, reason: "sequence_used" }]
+          : context.deadTransactions,
         attempt: 0,
         retryAt: null,
       };
@@ -343,8 +372,19 @@ export const payoutMachine = setup({
             : ["PI_TXID_MISMATCH", "PI_ALREADY_COMPLETED"].includes(error.code)
               ? "TXID_MISMATCH"
               : error.code;
-      return { failure: failure(code, error, error.at, "txStored", true), lastError: error };
+      // Cancelled on Pi, or completed there with another transaction: Pi holds nothing open
+      // for it, so it must not keep the slot (a person reconciles the payment meanwhile).
+      const paymentOpen =
+        error.code !== "PI_CANCELLED_PAYMENT" && error.code !== "PI_ALREADY_COMPLETED";
+      return {
+        failure: failure(code, error, error.at, "txStored", paymentOpen),
+        lastError: error,
+      };
     }),
+    /** Its envelope is gone (provably dead): a retry signs anew from `stored`. */
+    resumeFromStored: assign(({ context }) => ({
+      failure: context.failure && { ...context.failure, resumeFrom: "stored" as const },
+    })),
     failNotLanding: assign(({ event }) => ({
       failure: failure(
         "TRANSACTIONS_NOT_LANDING",
@@ -410,6 +450,7 @@ export const payoutMachine = setup({
     failure: null,
     cancelRequested: false,
     recheckPayment: false,
+    orphanSince: input.adopt ? (input.at ?? null) : null,
   }),
   initial: "created",
   states: {
@@ -519,6 +560,8 @@ export const payoutMachine = setup({
               payment: context.payment!,
               intent: context.intent,
               recheck: context.recheckPayment,
+              requestedAt: context.createRequestedAt,
+              notBefore: orphanNotBefore(context),
             }),
             onDone: [
               {
@@ -718,7 +761,11 @@ export const payoutMachine = setup({
                 target: "#payout.txStored",
                 actions: ["storeLanded", "clearFailure"],
               },
-              { guard: "dead", target: "releasing", actions: "buryTransaction" },
+              {
+                guard: "dead",
+                target: "releasing",
+                actions: ["buryTransaction", "resumeFromStored"],
+              },
               { target: "watchBackoff", actions: "scheduleRetry" },
             ],
             onError: { target: "watchBackoff", actions: "scheduleRetry" },

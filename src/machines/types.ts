@@ -53,6 +53,11 @@ export interface RetryTiming {
    * wrong with time bounds or the wallet's sequence). Each rebuild waits a growing backoff.
    */
   maxDeadEnvelopes: number;
+  /**
+   * How long after it was signed an envelope of any process of the fleet can still land:
+   * twice the time bound, for clocks that disagree. @default 120000
+   */
+  envelopeLifetimeMs?: number;
 }
 
 /** Why a payout stopped for a person, and where a retry takes it up again. */
@@ -106,6 +111,8 @@ export interface PayoutContext {
   recheckPayment: boolean;
   /** Retry was asked while the failed payout's Pi payment was being cancelled: acted on once it is. */
   retryRequested?: boolean;
+  /** When it was adopted as an orphan (runtime clock, ms): see {@link BuildInput.notBefore}. */
+  orphanSince?: number | null;
 }
 
 /** What starts a payout machine. */
@@ -118,6 +125,8 @@ export interface PayoutInput {
   timing: RetryTiming;
   /** Adopting a Pi payment made elsewhere: look for it before ever creating one. */
   adopt?: boolean;
+  /** The runtime's clock when the payout is created, ms (an orphan's adoption time). */
+  at?: number;
 }
 
 /** Every output carries the runtime clock's reading: the machine never reads a clock itself. */
@@ -149,6 +158,13 @@ export interface BuildInput {
   payment: PaymentDTO;
   intent: PayoutIntent;
   recheck: boolean;
+  /** When the create request went out (runtime clock, ms): no transaction of it is older. */
+  requestedAt: number | null;
+  /**
+   * An orphan (adopted from Pi with no record of ours) may have an envelope in flight from
+   * the process that lost it: build only once the chain's time has passed this (unix s).
+   */
+  notBefore: number | null;
 }
 /** A landed transaction of the payment, found on chain before building: ours in every respect. */
 export interface FoundTransaction {

@@ -153,7 +153,7 @@ export function createActivities(deps: ActivityDeps): Activities {
       }
     },
 
-    async buildTransaction({ payment, intent, recheck }, { replay }) {
+    async buildTransaction({ payment, intent, recheck, requestedAt, notBefore }, { replay }) {
       const request = {
         paymentId: payment.identifier,
         to: payment.to_address,
@@ -166,7 +166,11 @@ export function createActivities(deps: ActivityDeps): Activities {
       // After a wait, a crash, a dead envelope or an adoption: a landed transaction of this
       // payment (Pi links them late, and a store may have lost its record) must be completed,
       // never paid again. Looked for before Pi's view, since Pi may have cancelled a paid one.
-      const expected = { ...request, createdAt: payment.created_at };
+      const expected = {
+        ...request,
+        createdAt: payment.created_at,
+        requestedAt: requestedAt ?? undefined,
+      };
       const earlier = await chain.findPaymentTransaction(expected);
       if (earlier.found) {
         return {
@@ -188,7 +192,10 @@ export function createActivities(deps: ActivityDeps): Activities {
       });
       // An envelope that is not saved (a cancel stopped this meanwhile) is never sent: the
       // runner gives its sequence back.
-      const prepared = await chain.preparePayment({ ...expected, to: current.to_address });
+      const prepared = await chain.preparePayment(
+        { ...expected, to: current.to_address },
+        notBefore === null || notBefore === undefined ? {} : { notBefore },
+      );
       const ignored = [...earlier.ignored, ...prepared.ignored];
       return prepared.status === "landed"
         ? {

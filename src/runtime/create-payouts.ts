@@ -308,6 +308,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     maxNotVerified: settings.maxNotVerified,
     createGraceMs: settings.createGraceMs,
     maxDeadEnvelopes: settings.maxDeadEnvelopes,
+    // Twice the time bound: an envelope of another process (same bound) cannot land later.
+    envelopeLifetimeMs: 2 * 1000 * (settings.timeBoundSeconds ?? 60),
   };
   const scopeOf = (uid: string) =>
     settings.incompleteLimit === "app"
@@ -496,6 +498,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         slotScope: scopeOf(valid.uid),
         timing,
         adopt,
+        at: now(),
       },
       machine,
     );

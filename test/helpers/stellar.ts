@@ -82,3 +82,37 @@ export function resultCodesOf(
     }
   ).response?.data?.extras?.result_codes;
 }
+
+/**
+ * Queues `count` tiny payments from the wallet (the app's other business) straight into the
+ * sandbox chain and closes one ledger: the wallet's history grows by `count` transactions
+ * newer than anything before.
+ */
+export async function fillWalletHistory(
+  sandbox: Sandbox,
+  count: number,
+  to: string,
+): Promise<void> {
+  const wallet = Keypair.fromSecret(sandbox.walletSeed);
+  const account = sandbox.chain.accounts.get(wallet.publicKey())!;
+  const source = new Account(wallet.publicKey(), account.sequence.toString());
+  const maxTime = Math.floor(sandbox.chain.now() / 1000) + 600;
+  for (let i = 0; i < count; i++) {
+    const tx = new TransactionBuilder(source, {
+      fee: "100000",
+      networkPassphrase: sandbox.network,
+      timebounds: { minTime: 0, maxTime },
+    })
+      .addOperation(
+        Operation.payment({ destination: to, asset: Asset.native(), amount: "0.0000001" }),
+      )
+      .addMemo(Memo.text(`filler-${i}`))
+      .build();
+    tx.sign(wallet);
+    const outcome = sandbox.chain.submit(tx.toEnvelope().toXDR("base64"));
+    if (outcome.kind !== "pending")
+      throw new Error(`filler ${i} refused: ${JSON.stringify(outcome)}`);
+  }
+  sandbox.chain.closeLedger();
+  await new Promise((resolve) => setImmediate(resolve));
+}

@@ -283,6 +283,48 @@ describe("decisions of the payout machine", () => {
     ]);
   });
 
+  test("landed through another envelope of the same payment (it used the sequence): that one is the payout's transaction", () => {
+    let s = stepPayout(start(), {
+      type: "xstate.done.actor.createPiPayment",
+      output: { payment, adopted: false, at },
+    }).snapshot;
+    s = stepPayout(s, {
+      type: "xstate.done.actor.buildTransaction",
+      output: { status: "built", transaction, payment, at },
+    }).snapshot;
+    s = stepPayout(s, {
+      type: "xstate.done.actor.submitTransaction",
+      output: {
+        status: "failed",
+        txid: transaction.txid,
+        resultCodes: { transaction: "tx_bad_seq" },
+        inLedger: false,
+        at,
+      },
+    }).snapshot;
+    const sibling = {
+      txid: "c".repeat(64),
+      ledger: 9,
+      successful: true,
+      memo: payment.identifier,
+      source: wallet,
+      sequence: transaction.sequence,
+      operationCount: 1,
+      payments: [],
+    };
+    s = stepPayout(s, {
+      type: "xstate.done.actor.confirmFate",
+      output: { status: "landed", transaction: sibling, at },
+    }).snapshot;
+    expect(describeState(s).detail).toBe("txStored.completing");
+    expect(s.context.transaction?.txid).toBe(sibling.txid);
+    expect(s.context.ledger).toBe(9);
+    expect(s.context.deadTransactions).toEqual([
+      { txid: transaction.txid, reason: "sequence_used" },
+    ]);
+    expect(pendingEffect(s)?.input).toMatchObject({ txid: sibling.txid });
+  });
+
   test("a cancel during submission stops resending and waits for the envelope's fate", () => {
     let s = stepPayout(start(), {
       type: "xstate.done.actor.createPiPayment",

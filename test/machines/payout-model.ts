@@ -313,16 +313,18 @@ export const outcomes: Record<string, Outcome[]> = {
         resultCodes: { transaction: "tx_failed", operations: ["op_underfunded"] },
         inLedger: true,
       }),
-      arrange: ({ sandbox }) =>
-        sandbox.setFaults([
-          {
-            route: "POST /transactions",
-            kind: "error",
-            status: 400,
-            resultCodes: { transaction: "tx_failed", operations: ["op_underfunded"] },
-            times: 1,
-          },
-        ]),
+      // For real: the wallet is too poor when the ledger applies it, then is topped up again.
+      arrange: ({ sandbox }) => {
+        const before = sandbox.balance(sandbox.walletAddress)!;
+        const applied = sandbox.chain.transactions().length;
+        sandbox.setBalance(sandbox.walletAddress, "1.01");
+        const refill = setInterval(() => {
+          if (sandbox.chain.transactions().length > applied) {
+            clearInterval(refill);
+            sandbox.setBalance(sandbox.walletAddress, before);
+          }
+        }, 1);
+      },
     },
     {
       // Refused before any ledger: an earlier send of the same envelope may still land.

@@ -42,6 +42,36 @@ export interface System {
   strays: number;
   /** Drops what the store needs (a PostgreSQL schema). */
   cleanup: () => Promise<void>;
+  /** Resolves once no call of a (crashed) runtime into the store is still in flight. */
+  storeIdle: () => Promise<void>;
+}
+
+/**
+ * The store with its calls counted: a crashed runtime's call in flight (an insert, say) can
+ * still commit on a real database after the restart, as a killed process's last statement
+ * does; the final checks wait for it, as they wait for the sandbox's requests.
+ */
+function counted(store: PayoutStore): { store: PayoutStore; idle: () => Promise<void> } {
+  let inFlight = 0;
+  const wrapped = Object.fromEntries(
+    Object.entries(store).map(([name, value]) => [
+      name,
+      typeof value === "function"
+        ? async (...args: unknown[]) => {
+            inFlight += 1;
+            try {
+              return await (value as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+            } finally {
+              inFlight -= 1;
+            }
+          }
+        : value,
+    ]),
+  ) as unknown as PayoutStore;
+  const idle = async () => {
+    while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  };
+  return { store: wrapped, idle };
 }
 
 /** Stops a runtime at its N-th await point from now: every runner throws there, like a killed process. */
@@ -150,10 +180,13 @@ export async function startSystem(options: {
     submitTimeoutMs: 200,
     requestLogLimit: 0,
   });
-  const { store, cleanup } = await storeFor(options.store ?? "memory");
+  const made = await storeFor(options.store ?? "memory");
+  const { store, idle } = counted(made.store);
+  const cleanup = made.cleanup;
   const base = {
     sandbox,
     store,
+    storeIdle: idle,
     cleanup,
     incompleteLimit: options.incompleteLimit,
     mutant: undefined as Partial<Activities> | undefined,
@@ -389,6 +422,7 @@ export async function drain(system: System, deadlineMs = 20_000): Promise<Payout
   const closer = setInterval(() => sandbox.chain.closeLedger(), 3);
   try {
     await restart(system);
+    await system.storeIdle();
     const settled = system.runtime.resume();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -427,6 +461,7 @@ export async function drain(system: System, deadlineMs = 20_000): Promise<Payout
     // (a stray). Let every request have its effect, then reconcile as an operator does
     // after a crash: recover() cancels strays (and a blocked create cancels them anyway).
     await untilIdle(sandbox);
+    await system.storeIdle();
     system.strays += (await system.runtime.recover()).cancelledStrays.length;
     return Promise.all(
       [...system.keys].map(async (key) => (await system.runtime.get(key))!).filter(Boolean),

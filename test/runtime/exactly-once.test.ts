@@ -211,7 +211,22 @@ describe("exactly once against a world that lags, lies and races", () => {
     try {
       // The first envelope never reaches the network, and expires.
       sandbox.setFaults([{ route: "POST /transactions", kind: "error", status: 502 }]);
-      const payouts = testPayouts(sandbox, { timeBoundSeconds: 10 });
+      // The next build (after the first envelope died) waits for the dust, then the network heals.
+      let builds = 0;
+      let dustLanded!: () => void;
+      const landed = new Promise<void>((resolve) => {
+        dustLanded = resolve;
+      });
+      const probe: Probe = async (point) => {
+        if (point.point === "effect:start" && point.effect === "buildTransaction") {
+          builds += 1;
+          if (builds === 2) {
+            await landed;
+            sandbox.clearFaults();
+          }
+        }
+      };
+      const payouts = testPayouts(sandbox, { timeBoundSeconds: 10, probe });
       const user = sandbox.users[0]!;
       const stranger = sandbox.users[1]!;
       const paying = payouts.pay({ key: "dusted", uid: user.uid, amount: 5, memo: "m" });
@@ -240,10 +255,7 @@ describe("exactly once against a world that lags, lies and races", () => {
       dust.sign(from);
       const submitted = sandbox.chain.submit(dust.toEnvelope().toXDR("base64"));
       if (submitted.kind === "pending") await submitted.result;
-      await eventually(
-        async () => ((await payouts.get("dusted"))?.deadTransactions.length ?? 0) > 0,
-      );
-      sandbox.clearFaults();
+      dustLanded();
 
       const payout = await paying;
       expect(payout.state).toBe("completed");

@@ -26,7 +26,12 @@ describe("sandbox faults", () => {
       return performance.now() - start;
     };
     expect(await timed("/v2/payments/incomplete_server_payments")).toBeGreaterThanOrEqual(110);
-    expect(await timed("/v2/payments/none")).toBeLessThan(100);
+    await timed("/v2/payments/none");
+    // What was delayed is read off the request log, not a clock a loaded machine slows down.
+    expect(sandbox.requests().map((r) => [r.path, r.faults])).toEqual([
+      ["/v2/payments/incomplete_server_payments", ["latency"]],
+      ["/v2/payments/none", []],
+    ]);
   });
 
   test("5xx before applying, with a JSON or an HTML body, changes nothing", async () => {
