@@ -34,7 +34,7 @@ export class ChannelPool {
   }
 
   /** Lends a free channel, waiting while all are lent. */
-  async take(): Promise<Keypair> {
+  async lend(): Promise<Keypair> {
     for (;;) {
       const now = Date.now();
       for (let i = 0; i < this.keypairs.length; i++) {
@@ -56,13 +56,15 @@ export class ChannelPool {
     if (use) use.txid = txid;
   }
 
-  /** Frees the channel of a transaction whose outcome is known. */
-  settle(txid: string): void {
-    for (const [address, use] of this.uses) if (use.txid === txid) this.uses.delete(address);
-  }
-
-  /** Frees a channel lent for a build that failed before anything was signed. */
-  giveBack(address: string): void {
-    if (this.uses.get(address)?.txid === undefined) this.uses.delete(address);
+  /**
+   * Gives a lent channel back: the one carrying a transaction whose outcome is known (or
+   * that will never be sent from here), or one lent for a build that signed nothing.
+   */
+  giveBack(lent: { txid: string } | { address: string }): void {
+    if ("txid" in lent) {
+      for (const [address, use] of this.uses) if (use.txid === lent.txid) this.uses.delete(address);
+    } else if (this.uses.get(lent.address)?.txid === undefined) {
+      this.uses.delete(lent.address);
+    }
   }
 }

@@ -1,11 +1,11 @@
+export { type PiCodeAdvice, piErrorCodes } from "../domain/pi-error-codes.js";
 export {
   classifyHorizonFailure,
   type HorizonFailure,
   primaryResultCode,
 } from "./map-horizon-error.js";
-export { mapPiError, type PiCodeAdvice, piErrorCodes } from "./map-pi-error.js";
+export { mapPiError } from "./map-pi-error.js";
 export { createPiChain, HORIZON_URLS, type PiChainOptions } from "./pi-chain.js";
-export { PiNetwork, type PiNetworkOptions } from "./pi-network.js";
 export { createPiPlatform, type PiPlatformOptions, type RetryPolicy } from "./pi-platform.js";
 export type {
   ChainTransaction,

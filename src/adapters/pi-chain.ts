@@ -232,11 +232,11 @@ export function createPiChain(options: PiChainOptions): PiChain {
   /** Lends a source account for one build; gives it back if the build ends without an envelope. */
   const withSource = async <T>(build: (signer: Keypair) => Promise<T>): Promise<T> => {
     await checkNetwork();
-    const signer = await sources.take();
+    const signer = await sources.lend();
     try {
       return await build(signer);
     } catch (error) {
-      sources.giveBack(signer.publicKey());
+      sources.giveBack({ address: signer.publicKey() });
       throw error;
     }
   };
@@ -297,6 +297,7 @@ export function createPiChain(options: PiChainOptions): PiChain {
     network: settings.network,
     horizonUrl,
     walletAddress,
+    timeBoundSeconds: settings.timeBoundSeconds,
 
     async buildPayment(request: PaymentTransactionRequest): Promise<SignedTransaction> {
       const checked = checkRequest(request);
@@ -332,7 +333,7 @@ export function createPiChain(options: PiChainOptions): PiChain {
           wallet.value.lastModifiedLedger,
         );
         if (search.found) {
-          sources.giveBack(signer.publicKey());
+          sources.giveBack({ address: signer.publicKey() });
           return { status: "landed", transaction: search.found, ignored: search.ignored };
         }
         return {
@@ -343,19 +344,20 @@ export function createPiChain(options: PiChainOptions): PiChain {
       });
     },
 
-    discard(signed: SignedTransaction) {
-      sources.settle(signed.txid);
+    giveBack(signed: SignedTransaction) {
+      sources.giveBack({ txid: signed.txid });
     },
 
     async submit(signed: SignedTransaction): Promise<SubmitOutcome> {
       const outcome = await submitOnce(signed);
-      if (outcome.status !== "unknown") sources.settle(outcome.txid);
+      if (outcome.status !== "unknown") sources.giveBack({ txid: outcome.txid });
       return outcome;
     },
 
     async fate(signed: SignedTransaction): Promise<EnvelopeFate> {
       const fate = await envelopeFate(reader, fateContext, signed);
-      if (fate.status === "landed" || fate.status === "dead") sources.settle(signed.txid);
+      if (fate.status === "landed" || fate.status === "dead")
+        sources.giveBack({ txid: signed.txid });
       return fate;
     },
 

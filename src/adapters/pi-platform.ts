@@ -11,7 +11,9 @@ import {
   type UserDTO,
   userDtoSchema,
 } from "../domain/payment-dto.js";
+import { DEFAULT_PI_API_URL, normalizePiApiUrl } from "../domain/pi-api-url.js";
 import { parseWith } from "../domain/validation.js";
+import { bufferedFetch } from "./buffered-fetch.js";
 import { mapPiError, unknownAdvice } from "./map-pi-error.js";
 import type { PiPlatform } from "./types.js";
 
@@ -29,7 +31,7 @@ export interface RetryPolicy {
 export interface PiPlatformOptions {
   /** The app's server API key (Pi Developer Portal). Sent as `Authorization: Key …`; never logged. */
   apiKey: string;
-  /** @default "https://api.minepi.com" */
+  /** Pi's API, with or without its `/v2` (either form works). @default "https://api.minepi.com" */
   baseUrl?: string;
   /** Per-request timeout in ms. @default 20000 */
   timeoutMs?: number;
@@ -43,7 +45,10 @@ export interface PiPlatformOptions {
 
 const optionsSchema = z.strictObject({
   apiKey: z.string().trim().min(1, "must be your app's server API key"),
-  baseUrl: z.url({ protocol: /^https?$/ }).default("https://api.minepi.com"),
+  baseUrl: z
+    .url({ protocol: /^https?$/ })
+    .default(DEFAULT_PI_API_URL)
+    .transform(normalizePiApiUrl),
   timeoutMs: z.number().int().positive().default(20_000),
   retry: z
     .union([
@@ -78,7 +83,7 @@ export function createPiPlatform(options: PiPlatformOptions): PiPlatform {
     timeout: settings.timeoutMs,
     headers: { Authorization: `Key ${settings.apiKey}` },
     retry: { limit: 0 },
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    fetch: bufferedFetch(settings.fetch),
   });
 
   // Safe to repeat: reads, and the writes whose replay Pi answers idempotently

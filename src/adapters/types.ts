@@ -149,6 +149,8 @@ export interface PiChain {
   readonly horizonUrl: string;
   /** The app wallet's public address (never its seed). */
   readonly walletAddress: string;
+  /** Seconds an envelope it builds stays valid after the chain's time. */
+  readonly timeBoundSeconds: number;
   /**
    * Builds and signs the A2U transaction of a payment. Sends nothing but reads. For a
    * payment no envelope was ever signed for; otherwise use {@link PiChain.preparePayment}.
@@ -162,10 +164,11 @@ export interface PiChain {
    */
   preparePayment(expected: ExpectedPayment, options?: PrepareOptions): Promise<PreparedPayment>;
   /**
-   * Says an envelope will never be sent (its build was discarded before being saved), so
-   * that its source account's sequence is free for the next one at once.
+   * Says an envelope will not be sent from this process (any more): built but never saved,
+   * or the saved one of a payout this process stops driving. Its source account's sequence
+   * number is free for this process's next envelope at once.
    */
-  discard(transaction: SignedTransaction): void;
+  giveBack(transaction: SignedTransaction): void;
   /** Sends an envelope once and classifies the answer. Never throws for a Horizon answer. */
   submit(transaction: SignedTransaction): Promise<SubmitOutcome>;
   /** Tells whether a signed envelope landed, can still land, or never will. */

@@ -1,8 +1,14 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { StrKey } from "@stellar/stellar-sdk";
 import { type Command, Option } from "commander";
+import pg from "pg";
+import { createPiChain, createPiPlatform } from "../adapters/index.js";
 import { ConfigurationError } from "../domain/errors.js";
 import { NETWORKS, type NetworkName } from "../domain/payment-dto.js";
-import { createPayouts, type Payouts, type PayoutsOptions } from "../runtime/create-payouts.js";
+import { DEFAULT_PI_API_URL, normalizePiApiUrl } from "../domain/pi-api-url.js";
+import { createPayouts, type Payouts, type PayoutsOptions } from "../runtime/index.js";
+import type { SetupCheckDeps } from "../runtime/setup-check.js";
 import { createPostgresStore } from "../storage/postgres/postgres-store.js";
 import { createSqliteStore } from "../storage/sqlite-store.js";
 import type { PayoutStore } from "../storage/types.js";
@@ -39,7 +45,10 @@ export function withStoreOptions(command: Command): Command {
 /** Adds the flags of commands that drive payouts. */
 export function withRuntimeOptions(command: Command): Command {
   return withStoreOptions(command)
-    .option("--api-url <url>", "Pi Platform API [env PI_API_URL, default https://api.minepi.com]")
+    .option(
+      "--api-url <url>",
+      "Pi Platform API, with or without /v2 [env PI_API_URL, default https://api.minepi.com]",
+    )
     .option("--horizon-url <url>", "Horizon [env PI_HORIZON_URL, default Pi's for the network]")
     .addOption(
       new Option("--incomplete-limit <scope>", "Pi's one-incomplete-payment rule").choices([
@@ -72,11 +81,50 @@ export function schemaOf(flags: RuntimeFlags, env: NodeJS.ProcessEnv): string {
   return flags.schema ?? env.PI_PAYMENTS_SCHEMA ?? "pi_payments";
 }
 
-/** Opens the store at a location: a PostgreSQL URL (in `schema`), or a SQLite file path. */
-export function openStore(location: string, schema = "pi_payments"): PayoutStore {
-  return isPostgresUrl(location)
-    ? createPostgresStore({ connectionString: location, schema })
-    : createSqliteStore({ path: location });
+/**
+ * The store's location for a person to read: the SQLite file's absolute path, or the
+ * PostgreSQL URL without its password (and schema). Safe to print.
+ */
+export function describeStore(location: string, schema = "pi_payments"): string {
+  if (!isPostgresUrl(location)) {
+    return location === ":memory:"
+      ? "an in-memory SQLite store"
+      : `SQLite file ${resolve(location)}`;
+  }
+  return `PostgreSQL ${withoutPassword(location)} (schema ${schema})`;
+}
+
+/** A connection URL with any password taken out, in the userinfo or the query. */
+export function withoutPassword(connection: string): string {
+  try {
+    const parsed = new URL(connection);
+    parsed.password = "";
+    parsed.searchParams.delete("password");
+    return parsed.toString();
+  } catch {
+    // Not a URL that WHATWG parses (a socket path, say): drop whatever could be a password.
+    return connection.replace(/:[^:@/]*@/, "@").replace(/([?&])password=[^&]*&?/i, "$1");
+  }
+}
+
+/**
+ * Opens the store at a location: a PostgreSQL URL (in `schema`), or a SQLite file path.
+ * With `mustExist`, a SQLite file that is not there is refused instead of created empty:
+ * commands that only read must not hide a wrong path behind an empty new database.
+ */
+export function openStore(
+  location: string,
+  schema = "pi_payments",
+  { mustExist = false }: { mustExist?: boolean } = {},
+): PayoutStore {
+  if (isPostgresUrl(location)) return createPostgresStore({ connectionString: location, schema });
+  if (mustExist && location !== ":memory:" && !existsSync(location)) {
+    throw new ConfigurationError(
+      `No SQLite store at ${resolve(location)}: check --db or PI_PAYMENTS_DB (nothing was created).`,
+      "STORE_NOT_FOUND",
+    );
+  }
+  return createSqliteStore({ path: location });
 }
 
 /** The network from `--network` or `PI_NETWORK`. */
@@ -96,6 +144,17 @@ function url(name: string, value: string | undefined): string | undefined {
   if (!/^https?:\/\/\S+$/.test(value))
     throw new ConfigurationError(`${name} must be an http(s) URL, got "${value}".`, "INVALID_URL");
   return value.replace(/\/+$/, "");
+}
+
+/** Pi's API from `--api-url` or `PI_API_URL`, with or without its `/v2`. */
+export function apiUrlOf(flags: RuntimeFlags, env: NodeJS.ProcessEnv): string | undefined {
+  const value = url("PI_API_URL (or --api-url)", flags.apiUrl ?? env.PI_API_URL);
+  return value === undefined ? undefined : normalizePiApiUrl(value);
+}
+
+/** Horizon from `--horizon-url` or `PI_HORIZON_URL`. */
+export function horizonUrlOf(flags: RuntimeFlags, env: NodeJS.ProcessEnv): string | undefined {
+  return url("PI_HORIZON_URL (or --horizon-url)", flags.horizonUrl ?? env.PI_HORIZON_URL);
 }
 
 /**
@@ -148,17 +207,16 @@ export function runtimeFrom(
   flags: RuntimeFlags,
   env: NodeJS.ProcessEnv,
   extra: Partial<PayoutsOptions> = {},
-): { payouts: Payouts; store: PayoutStore; location: string } {
+  { storeMustExist = false }: { storeMustExist?: boolean } = {},
+): { payouts: Payouts; store: PayoutStore; location: string; storeText: string } {
   const { apiKey, walletSeed } = credentials(env);
   const channels = channelSeeds(env);
   const network = networkOf(flags, env);
-  const apiUrl = url("PI_API_URL (or --api-url)", flags.apiUrl ?? env.PI_API_URL);
-  const horizonUrl = url(
-    "PI_HORIZON_URL (or --horizon-url)",
-    flags.horizonUrl ?? env.PI_HORIZON_URL,
-  );
+  const apiUrl = apiUrlOf(flags, env);
+  const horizonUrl = horizonUrlOf(flags, env);
   const location = storeLocation(flags, env);
-  const store = openStore(location, schemaOf(flags, env));
+  const schema = schemaOf(flags, env);
+  const store = openStore(location, schema, { mustExist: storeMustExist });
   const payouts = createPayouts({
     apiKey,
     walletSeed,
@@ -173,5 +231,48 @@ export function runtimeFrom(
     ...(channels.length > 0 ? { channels } : {}),
     ...extra,
   });
-  return { payouts, store, location };
+  return { payouts, store, location, storeText: describeStore(location, schema) };
+}
+
+/**
+ * The ports a payouts runtime would use, built from the same flags and environment as
+ * {@link runtimeFrom}, for `pi-payments doctor`: calls that give up within `timeoutMs` and
+ * are never retried, so that a hanging server holds nothing open after the check.
+ */
+export function setupFrom(
+  flags: RuntimeFlags,
+  env: NodeJS.ProcessEnv,
+  { timeoutMs }: { timeoutMs: number },
+): { deps: SetupCheckDeps; location: string; close(): Promise<void> } {
+  const { apiKey, walletSeed } = credentials(env);
+  const network = networkOf(flags, env);
+  const apiUrl = apiUrlOf(flags, env) ?? DEFAULT_PI_API_URL;
+  const horizonUrl = horizonUrlOf(flags, env);
+  const location = storeLocation(flags, env);
+  const schema = schemaOf(flags, env);
+  const platform = createPiPlatform({ apiKey, baseUrl: apiUrl, timeoutMs, retry: false });
+  const chain = createPiChain({ network, walletSeed, ...(horizonUrl ? { horizonUrl } : {}) });
+  const pool = isPostgresUrl(location)
+    ? new pg.Pool({ connectionString: location, max: 1, connectionTimeoutMillis: timeoutMs })
+    : undefined;
+  // A pool that cannot connect must not crash the process from its idle error event.
+  pool?.on("error", () => undefined);
+  const store = pool
+    ? createPostgresStore({ pool: pool as never, schema })
+    : createSqliteStore({ path: location });
+  return {
+    deps: {
+      platform,
+      chain,
+      store,
+      network,
+      apiUrl,
+      storeLocation: describeStore(location, schema),
+    },
+    location,
+    async close() {
+      await Promise.allSettled([platform.close(), chain.close(), store.close()]);
+      await pool?.end().catch(() => undefined);
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isPiPaymentsError } from "../domain/errors.js";
 import { cancelAndRetryCommands } from "./commands/cancel.js";
 import { demoCommand } from "./commands/demo.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { journalCommand } from "./commands/journal.js";
 import { listCommand } from "./commands/list.js";
 import { migrateCommand } from "./commands/migrate.js";
@@ -25,6 +26,7 @@ export function createProgram(
     .exitOverride();
   demoCommand(program, io);
   sandboxCommand(program, io);
+  doctorCommand(program, io, env);
   payCommand(program, io, env);
   statusCommand(program, io, env);
   listCommand(program, io, env);

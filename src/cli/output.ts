@@ -1,6 +1,6 @@
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
-import type { Payout } from "../runtime/payout-view.js";
+import type { Payout } from "../runtime/index.js";
 import type { JournalEntry } from "../storage/types.js";
 import type { CliIo } from "./io.js";
 
@@ -37,15 +37,18 @@ export function createProgress(io: CliIo, total: number, label: string, quiet: b
   };
 }
 
-/** Payouts as a table: key, payment id, txid, state. */
-export function payoutTable(payouts: Payout[]): string {
+/** Payouts as a table: key, user, amount, age, payment id, txid, state. */
+export function payoutTable(payouts: Payout[], now = Date.now()): string {
   const table = new Table({
-    head: ["key", "payment id", "txid", "state"],
+    head: ["key", "user", "amount", "age", "payment id", "txid", "state"],
     style: { head: [], border: [] },
   });
   for (const payout of payouts) {
     table.push([
       payout.key,
+      payout.uid,
+      `${payout.amount} Pi`,
+      formatAge(now - Date.parse(payout.createdAt)),
       payout.paymentId ?? "",
       payout.txid ? `${payout.txid.slice(0, 16)}…` : "",
       payout.state === "failed"
@@ -56,6 +59,16 @@ export function payoutTable(payouts: Payout[]): string {
     ]);
   }
   return table.toString();
+}
+
+/** How long ago, in the largest unit that fits: "12 s", "3 min", "5 h", "2 d". */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return "?";
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)} h`;
+  return `${Math.floor(seconds / 86_400)} d`;
 }
 
 /** One payout, field by field. */

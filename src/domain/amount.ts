@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.js";
+import { clause, ValidationError } from "./errors.js";
 
 /**
  * An amount of Pi as a canonical decimal string: greater than 0, at most 7 decimals, no
@@ -12,14 +12,19 @@ export const STROOPS_PER_PI = 10_000_000n;
 /** The largest amount a Stellar operation can carry (int64 stroops). */
 const MAX_STROOPS = 9_223_372_036_854_775_807n;
 
-const decimalPattern = /^(0|[1-9]\d*)(\.\d{1,7})?$/;
+/** The most decimals an amount may have: 1 stroop is 0.0000001 Pi. */
+export const MAX_DECIMALS = 7;
+
+const shape = /^([+-]?)(\d*)(?:(\.)(\d*))?$/;
+const exponentForm = /^[+-]?(\d+\.?\d*|\.\d+)e[+-]?\d+$/i;
 
 /**
  * Parses what a caller gave as an amount.
  *
  * Strings must be plain decimals. Numbers are accepted only when their shortest decimal
  * form has at most 7 decimals (so `0.1 + 0.2` is refused, `3.14` is fine), and every
- * amount must survive the trip to the JSON number Pi's API takes without changing.
+ * amount must survive the trip to the JSON number Pi's API takes without changing. Each
+ * refusal says what exactly is wrong and, where one is obvious, the amount meant.
  *
  * @throws ValidationError with code `INVALID_AMOUNT`
  */
@@ -28,15 +33,18 @@ export function parseAmount(input: unknown, path = "amount"): Amount {
   if (typeof text !== "string") {
     throw invalid(path, `must be a decimal string or a number, got ${describe(input)}`);
   }
-  if (!decimalPattern.test(text)) {
+  const fromNumber = typeof input === "number";
+  const shown = fromNumber ? `${input} (a number)` : JSON.stringify(clip(text));
+  const problem = decimalProblem(text, shown, fromNumber);
+  if (problem !== undefined) throw invalid(path, problem);
+  const stroops = decimalToStroops(text);
+  if (stroops === 0n) throw invalid(path, `${shown} is zero; an amount must be greater than 0`);
+  if (stroops > MAX_STROOPS) {
     throw invalid(
       path,
-      `"${text.slice(0, 40)}" is not a plain decimal with at most 7 decimals (e.g. "3.14")`,
+      `${shown} is larger than the chain can carry (at most ${formatAmount7(MAX_STROOPS)} Pi)`,
     );
   }
-  const stroops = decimalToStroops(text);
-  if (stroops <= 0n) throw invalid(path, "must be greater than 0");
-  if (stroops > MAX_STROOPS) throw invalid(path, "is larger than the chain can carry");
   const amount = stroopsToAmount(stroops);
   if (numberToCanonical(Number(amount)) !== amount) {
     throw invalid(
@@ -45,6 +53,54 @@ export function parseAmount(input: unknown, path = "amount"): Amount {
     );
   }
   return amount;
+}
+
+/** What keeps a text from being a plain positive decimal, or undefined if nothing does. */
+function decimalProblem(text: string, shown: string, fromNumber = false): string | undefined {
+  const example = 'e.g. "3.14"';
+  if (text.trim() === "") return `${shown} is empty; give a decimal number of Pi (${example})`;
+  if (/\s/.test(text)) {
+    const bare = text.trim().replace(/\s*pi$/i, "");
+    const hint = /\s/.test(bare) ? ` (${example})` : ` ("${bare}")`;
+    return `${shown} contains spaces${/pi\s*$/i.test(text) ? " and a unit" : ""}; give the number alone${hint}`;
+  }
+  if (exponentForm.test(text)) {
+    const plain = numberToCanonical(Number(text));
+    if (plain === undefined) return `${shown} is in exponent form; write it as a plain decimal`;
+    const plainProblem = decimalProblem(plain, `"${plain}"`);
+    return plainProblem === undefined
+      ? `${shown} is in exponent form; write it as a plain decimal ("${plain}")`
+      : `${shown} is in exponent form, and as a plain decimal ${plainProblem}`;
+  }
+  if (/^[+-]?\d+,\d+$/.test(text))
+    return `${shown} has a comma; use a decimal point ("${text.replace(",", ".")}")`;
+  const match = shape.exec(text);
+  const [, sign = "", whole = "", point = "", fraction = ""] = match ?? [];
+  if (match === null || (whole === "" && fraction === ""))
+    return `${shown} is not a number; give a decimal number of Pi (${example})`;
+  if (sign === "-") {
+    const what = /^[0.]*$/.test(whole + fraction) ? "is zero" : "is negative";
+    return `${shown} ${what}; an amount must be greater than 0`;
+  }
+  if (sign === "+") return `${shown} has a plus sign; write "${text.slice(1)}"`;
+  if (whole === "") return `${shown} has no digit before the point; write "0${text}"`;
+  if (point !== "" && fraction === "")
+    return `${shown} ends with a point; write "${whole}" or add the decimals`;
+  if (whole.length > 1 && whole.startsWith("0")) {
+    const trimmed = `${whole.replace(/^0+(?=\d)/, "")}${point}${fraction}`;
+    return `${shown} has leading zeros; write "${trimmed}"`;
+  }
+  if (fraction.length > MAX_DECIMALS) {
+    const float = fromNumber
+      ? "; a float such as 0.1 + 0.2 is not exact: pass the amount as a string"
+      : "";
+    return `${shown} has ${fraction.length} decimals; at most ${MAX_DECIMALS} are allowed (the smallest amount is 0.0000001 Pi)${float}`;
+  }
+  return undefined;
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /** The exact number of stroops in an amount. */
@@ -69,6 +125,11 @@ export function formatAmount7(stroops: bigint): string {
   const sign = stroops < 0n ? "-" : "";
   const abs = stroops < 0n ? -stroops : stroops;
   return `${sign}${abs / STROOPS_PER_PI}.${(abs % STROOPS_PER_PI).toString().padStart(7, "0")}`;
+}
+
+/** Stroops of an amount as Horizon prints it ("12.5000000", "0.0000000"), or undefined if it is not one. */
+export function parseAmount7(text: string): bigint | undefined {
+  return /^(0|[1-9]\d*)(\.\d{1,7})?$/.test(text) ? decimalToStroops(text) : undefined;
 }
 
 /**
@@ -113,11 +174,17 @@ function numberToCanonical(value: number): string | undefined {
 }
 
 function invalid(path: string, message: string): ValidationError {
-  return new ValidationError(`Invalid ${path}: ${message}.`, [{ path, message }], "INVALID_AMOUNT");
+  return new ValidationError(
+    `Invalid ${path}: ${clause(message)}.`,
+    [{ path, message }],
+    "INVALID_AMOUNT",
+  );
 }
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (typeof value === "bigint") return `a bigint (${value}n); pass it as a string ("${value}")`;
   if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
   return typeof value;
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "./error-catalog.js";
 import type { PaymentDTO } from "./payment-dto.js";
 
 /** The serialised form of an error, as stored in snapshots and the journal. */
@@ -12,7 +13,7 @@ export interface SerializedError {
 
 /** Options shared by every error of this library. */
 export interface PiPaymentsErrorOptions {
-  code: string;
+  code: ErrorCode;
   retryable?: boolean;
   cause?: unknown;
   details?: Record<string, unknown>;
@@ -27,7 +28,7 @@ export interface PiPaymentsErrorOptions {
  */
 export class PiPaymentsError extends Error {
   override readonly name: string = "PiPaymentsError";
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details: Record<string, unknown> | undefined;
 
@@ -81,7 +82,11 @@ export class ValidationError extends PiPaymentsError {
   override readonly name: string = "ValidationError";
   readonly issues: readonly ValidationIssue[];
 
-  constructor(message: string, issues: readonly ValidationIssue[], code = "VALIDATION_FAILED") {
+  constructor(
+    message: string,
+    issues: readonly ValidationIssue[],
+    code: ErrorCode = "VALIDATION_FAILED",
+  ) {
     super(message, { code, details: { issues } });
     this.issues = issues;
   }
@@ -117,7 +122,7 @@ export class PiApiError extends PiPaymentsError {
   readonly path: string;
   readonly outcomeUnknown: boolean;
 
-  constructor(message: string, code: string, options: PiApiErrorOptions) {
+  constructor(message: string, code: ErrorCode, options: PiApiErrorOptions) {
     super(message, {
       code,
       retryable: options.retryable,
@@ -183,7 +188,7 @@ export class ChainError extends PiPaymentsError {
   readonly txid: string | undefined;
   readonly outcomeUnknown: boolean;
 
-  constructor(message: string, code: string, options: ChainErrorOptions) {
+  constructor(message: string, code: ErrorCode, options: ChainErrorOptions) {
     super(message, {
       code,
       retryable: options.retryable ?? false,
@@ -261,7 +266,7 @@ export class LifecycleError extends PiPaymentsError {
 /** The library was configured or called in a way it cannot work with. */
 export class ConfigurationError extends PiPaymentsError {
   override readonly name: string = "ConfigurationError";
-  constructor(message: string, code = "INVALID_CONFIGURATION") {
+  constructor(message: string, code: ErrorCode = "INVALID_CONFIGURATION") {
     super(message, { code });
   }
 }
@@ -315,6 +320,26 @@ export const isPaymentMismatchError = guardFor("PaymentMismatchError", PaymentMi
 export const isConflictError = guardFor("ConflictError", ConflictError);
 /** True for a {@link NotFoundError}. */
 export const isNotFoundError = guardFor("NotFoundError", NotFoundError);
+
+/**
+ * A message made ready to be part of another sentence: without its final full stops and
+ * spaces. Pi's messages end with a full stop ("No such endpoint."), and so do ours: joining
+ * one into a sentence that adds its own would print "..".
+ *
+ * @example
+ * `Pi refused the call: ${clause(piMessage)}.`
+ */
+export function clause(message: string): string {
+  return message.replace(/[.\s]+$/, "");
+}
+
+/**
+ * A message's first sentence, as a {@link clause}: what happened, without the advice that
+ * follows it (for one-line reports such as `pi-payments doctor` and `pay`'s retries).
+ */
+export function headline(message: string): string {
+  return clause(/^.*?[.!?](?=\s|$)/.exec(message)?.[0] ?? message);
+}
 
 /** Any thrown value as plain, secret-free data for a snapshot or the journal. */
 export function serializeError(error: unknown): SerializedError {

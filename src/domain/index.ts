@@ -17,10 +17,10 @@ export { isWalletAddress, parsePaymentId, parseTxid } from "./ids.js";
 export type { JsonObject, JsonValue } from "./json.js";
 export { type PaymentArgs, parsePaymentArgs, type ValidPaymentArgs } from "./payment-args.js";
 export {
-  isIncomplete,
   NETWORKS,
   type NetworkName,
   type PaymentDTO,
   paymentDtoSchema,
   type UserDTO,
 } from "./payment-dto.js";
+export { DEFAULT_PI_API_URL, normalizePiApiUrl } from "./pi-api-url.js";

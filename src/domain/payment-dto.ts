@@ -71,12 +71,3 @@ export const piErrorBodySchema = z.looseObject({
   payment: z.unknown().optional(),
   verification_error: z.string().optional(),
 });
-
-/** True when a payment is neither completed nor cancelled. */
-export function isIncomplete(payment: PaymentDTO): boolean {
-  return (
-    !payment.status.developer_completed &&
-    !payment.status.cancelled &&
-    !payment.status.user_cancelled
-  );
-}

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { ValidationError, type ValidationIssue } from "./errors.js";
+import type { ErrorCode } from "./error-catalog.js";
+import { clause, ValidationError, type ValidationIssue } from "./errors.js";
 
 /**
  * Parses input with a schema and turns every problem into one {@link ValidationError}
@@ -9,7 +10,7 @@ export function parseWith<S extends z.ZodType>(
   schema: S,
   input: unknown,
   what: string,
-  code = "VALIDATION_FAILED",
+  code: ErrorCode = "VALIDATION_FAILED",
 ): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
@@ -22,13 +23,24 @@ export function parseWith<S extends z.ZodType>(
         message: "is not a known field (a typo?)",
       }));
     }
-    return [{ path: prefix || what, message: issue.message }];
+    // zod says "Invalid input: expected string, received undefined": say it as a person would.
+    const received = / received (\w+)$/.exec(issue.message)?.[1];
+    const plain =
+      issue.code === "invalid_type" && received !== undefined
+        ? received === "undefined"
+          ? `is required (${issue.expected})`
+          : `must be ${article(issue.expected)}, not ${article(received)}`
+        : undefined;
+    return [{ path: prefix, message: plain ?? issue.message }];
   });
   // A single custom check (an amount, a seed) already carries its own code and message.
   const [first] = result.error.issues;
   const custom =
-    first?.code === "custom" ? (first.params as { code?: string } | undefined)?.code : undefined;
-  const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+    first?.code === "custom" ? (first.params as { code?: ErrorCode } | undefined)?.code : undefined;
+  // The input itself (no path) is described as `what`, not named twice.
+  const summary = issues
+    .map((i) => (i.path ? `${i.path}: ${clause(i.message)}` : clause(i.message)))
+    .join("; ");
   return throwValidation(
     `Invalid ${what}: ${summary}.`,
     issues,
@@ -36,6 +48,11 @@ export function parseWith<S extends z.ZodType>(
   );
 }
 
-function throwValidation(message: string, issues: ValidationIssue[], code: string): never {
+function throwValidation(message: string, issues: ValidationIssue[], code: ErrorCode): never {
   throw new ValidationError(message, issues, code);
+}
+
+/** "a string", "an object", "a number". */
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }

@@ -1,9 +1,10 @@
-export { chainFailureCode, failureMessage, failureReasons, isTransient } from "./classify.js";
+export { failureReasons } from "../domain/failure-reasons.js";
+export { chainFailureCode, failureMessage } from "./failure-codes.js";
 export { type PayoutMachine, payoutMachine } from "./payout-machine.js";
 export {
   describeState,
-  isSettled,
-  type PayoutEvent,
+  isAtRest,
+  type PayoutMachineEvent,
   type PayoutSnapshot,
   type PendingEffect,
   type PersistedPayoutSnapshot,

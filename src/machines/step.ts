@@ -1,6 +1,7 @@
-import { type AnyStateNode, createActor, type SnapshotFrom } from "xstate";
+import type { SnapshotFrom } from "xstate";
 import { type PayoutMachine, payoutMachine } from "./payout-machine.js";
 import { PAYOUT_STATES, type PayoutContext, type PayoutInput, type PayoutState } from "./types.js";
+import { inertScope, type PendingInvoke, pendingInvoke } from "./xstate-adapter.js";
 
 /** A live snapshot of a payout machine. */
 export type PayoutSnapshot = SnapshotFrom<PayoutMachine>;
@@ -14,19 +15,11 @@ export interface PersistedPayoutSnapshot {
   children: Record<string, never>;
 }
 
-/** The effect a snapshot is waiting on: which invoke, which implementation, with what input. */
-export interface PendingEffect {
-  /** The invoke's id: done and error events are addressed to it. */
-  id: string;
-  /** The effect's name in `setup({ actors })`. */
-  src: string;
-  input: unknown;
-  /** The state node that invoked it. */
-  stateNode: string;
-}
+/** The effect a snapshot is waiting on: which invoke, which effect, with what input. */
+export type PendingEffect = PendingInvoke;
 
-/** Any event the machine takes: commands, and done or error events of its effects. */
-export type PayoutEvent = { type: string; at?: number; output?: unknown; error?: unknown };
+/** Any event the payout machine takes: commands, and done or error events of its effects. */
+export type PayoutMachineEvent = { type: string; at?: number; output?: unknown; error?: unknown };
 
 /** The first snapshot of a new payout. */
 export function startPayout(
@@ -34,7 +27,7 @@ export function startPayout(
   machine: PayoutMachine = payoutMachine,
 ): PayoutSnapshot {
   // As xstate's initialTransition(), in the cached scope (see inertScope).
-  return machine.getInitialSnapshot(inertScope(machine), input);
+  return machine.getInitialSnapshot(scopeOf(machine), input);
 }
 
 /** A stored snapshot made live again. */
@@ -60,55 +53,15 @@ export function persistPayout(
   return { ...persisted, children: {} };
 }
 
-/** The state nodes a snapshot is in, outermost first. */
-function activeNodes(snapshot: PayoutSnapshot, machine: PayoutMachine): AnyStateNode[] {
-  const nodes: AnyStateNode[] = [];
-  const walk = (node: AnyStateNode, value: unknown) => {
-    if (typeof value === "string") {
-      const child = node.states[value];
-      if (child) nodes.push(child);
-      return;
-    }
-    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      const child = node.states[key];
-      if (!child) continue;
-      nodes.push(child);
-      walk(child, inner);
-    }
-  };
-  walk(machine.root, snapshot.value);
-  return nodes;
-}
-
 /**
- * The effect the snapshot waits on, with its input resolved from context, or undefined
- * in a state that waits for nobody (`completed`, `cancelled`, `failed`). The machine is
- * built so that at most one is active at a time.
+ * The effect the snapshot waits on, with its input resolved from context, or undefined in a
+ * state that waits for nobody (`completed`, `cancelled`, `failed.resting`).
  */
 export function pendingEffect(
   snapshot: PayoutSnapshot,
   machine: PayoutMachine = payoutMachine,
 ): PendingEffect | undefined {
-  for (const node of activeNodes(snapshot, machine).reverse()) {
-    const [definition] = node.invoke;
-    if (!definition) continue;
-    const input =
-      typeof definition.input === "function"
-        ? (
-            definition.input as (args: {
-              context: PayoutContext;
-              event: unknown;
-              self: unknown;
-            }) => unknown
-          )({
-            context: snapshot.context,
-            event: { type: "xstate.resume" },
-            self: undefined,
-          })
-        : definition.input;
-    return { id: definition.id, src: String(definition.src), input, stateNode: node.id };
-  }
-  return undefined;
+  return pendingInvoke(machine, snapshot);
 }
 
 /**
@@ -118,41 +71,14 @@ export function pendingEffect(
  */
 export function stepPayout(
   snapshot: PayoutSnapshot,
-  event: PayoutEvent,
+  event: PayoutMachineEvent,
   machine: PayoutMachine = payoutMachine,
 ): { snapshot: PayoutSnapshot } {
-  return { snapshot: machine.transition(snapshot, event as never, inertScope(machine)) };
+  return { snapshot: machine.transition(snapshot, event as never, scopeOf(machine)) };
 }
 
-type ActorScope = Parameters<PayoutMachine["transition"]>[2];
-const scopes = new WeakMap<PayoutMachine, ActorScope>();
-
-/**
- * The actor scope a pure transition runs in. It mirrors the one xstate's own `transition()`
- * helper builds (xstate 5.33, pinned), but once per machine instead of per call: building
- * it makes a throwaway actor compute the machine's initial snapshot, which cost more than
- * the transition itself. Transitions are synchronous, so one scope serves them all; the
- * actions it is handed are dropped, since the runtime, not xstate, runs every effect.
- */
-function inertScope(machine: PayoutMachine): ActorScope {
-  let scope = scopes.get(machine);
-  if (!scope) {
-    const self = createActor(machine, { input: placeholderInput });
-    scope = {
-      self,
-      defer: () => {},
-      id: "",
-      logger: () => {},
-      sessionId: "",
-      stopChild: () => {},
-      system: self.system,
-      emit: () => {},
-      actionExecutor: () => {},
-    } as unknown as ActorScope;
-    scopes.set(machine, scope);
-  }
-  return scope;
-}
+/** The actor scope of the payout machine's pure transitions (see {@link inertScope}). */
+const scopeOf = (machine: PayoutMachine) => inertScope(machine, placeholderInput);
 
 const placeholderInput: PayoutInput = {
   key: "",
@@ -197,7 +123,7 @@ export function describeState(snapshot: { value: unknown }): {
  * `failed` waiting for a person). A failed payout still watching its refused envelope or
  * releasing its Pi payment is not at rest yet: it is driven until it is.
  */
-export function isSettled(
+export function isAtRest(
   snapshot: PayoutSnapshot,
   machine: PayoutMachine = payoutMachine,
 ): boolean {

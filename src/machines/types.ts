@@ -24,7 +24,7 @@ export const PAYOUT_STATES = [
 export type PayoutState = (typeof PAYOUT_STATES)[number];
 
 /** The main states a payout ends in: for good, or (`failed`) until a person acts. */
-export const SETTLED_STATES: readonly PayoutState[] = ["completed", "cancelled", "failed"];
+export const OUTCOME_STATES: readonly PayoutState[] = ["completed", "cancelled", "failed"];
 
 /** What the caller asked to pay, as stored. */
 export interface PayoutIntent {

@@ -1,19 +1,7 @@
-export {
-  type Activities,
-  type ActivityContext,
-  type ActivityDeps,
-  createActivities,
-} from "./activities.js";
-export {
-  createPayouts,
-  type PayoutEvent,
-  type Payouts,
-  type PayoutsOptions,
-  type RecoveryReport,
-  type Worker,
-  type WorkerOptions,
-} from "./create-payouts.js";
-export { createWorker } from "./create-worker.js";
+export { createPayouts } from "./create-payouts.js";
 export type { InspectOption, InspectorLike } from "./inspection.js";
-export { type Payout, toPayout } from "./payout-view.js";
-export type { Probe, ProbePoint } from "./runner.js";
+export type { Probe, ProbePoint } from "./machine-runner.js";
+export type { PayoutsOptions } from "./options.js";
+export type { Payout, SlotBlocker } from "./payout-view.js";
+export type { PayOptions, PayoutFilter, PayoutStep, Payouts, RecoveryReport } from "./types.js";
+export { createWorker, type Worker, type WorkerOptions } from "./worker.js";

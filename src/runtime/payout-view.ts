@@ -13,8 +13,11 @@ export interface Payout {
   state: PayoutState;
   /** Where exactly it is, e.g. `submitted.waiting`. */
   stateDetail: string;
-  /** True once it rests: completed, cancelled, or failed until a person acts. */
-  settled: boolean;
+  /**
+   * True once it rests: nothing is left to do until a person acts (`completed`, `cancelled`,
+   * `failed.resting`). Read `state` for the outcome: at rest is not the same as paid.
+   */
+  atRest: boolean;
   uid: string;
   amount: Amount;
   memo: string;
@@ -62,7 +65,7 @@ export function toPayout(stored: StoredPayout): Payout {
     key: stored.key,
     state: stored.state,
     stateDetail: stored.stateDetail,
-    settled: stored.settled,
+    atRest: stored.atRest,
     uid: stored.intent.uid,
     amount: stored.intent.amount,
     memo: stored.intent.memo,

@@ -77,9 +77,4 @@ export class SlotGate {
   notify(scope: string): void {
     this.queues.get(scope)?.[0]?.wake();
   }
-
-  /** Payouts waiting in this process, by scope. */
-  waiting(): Map<string, number> {
-    return new Map([...this.queues].map(([scope, queue]) => [scope, queue.length]));
-  }
 }

@@ -74,7 +74,7 @@ export interface LedgerHeader {
 }
 
 /** What a submission turned into. */
-export type SubmitOutcome =
+export type ChainSubmission =
   | { kind: "malformed"; detail: string }
   | { kind: "rejected"; hash: string; codes: TxResultCodes; resultXdr: string }
   | { kind: "included"; transaction: LedgerTransaction }

@@ -6,9 +6,9 @@ import type {
   AppliedPayment,
   ChainAccount,
   ChainOptions,
+  ChainSubmission,
   LedgerHeader,
   LedgerTransaction,
-  SubmitOutcome,
   SubmitResult,
 } from "./chain-types.js";
 import { checkTimeBounds, isProperlySigned, isWellFormed } from "./envelope-checks.js";
@@ -155,7 +155,7 @@ export class SandboxChain {
   }
 
   /** Takes a base64 envelope as `POST /transactions` does. */
-  submit(envelopeXdr: string): SubmitOutcome {
+  submit(envelopeXdr: string): ChainSubmission {
     let tx: Transaction;
     try {
       const decoded = TransactionBuilder.fromXDR(envelopeXdr, this.options.passphrase);
@@ -189,7 +189,7 @@ export class SandboxChain {
     return { kind: "pending", hash, result, fresh: true };
   }
 
-  private rejection(hash: string, codes: TxResultCodes): SubmitOutcome & { kind: "rejected" } {
+  private rejection(hash: string, codes: TxResultCodes): ChainSubmission & { kind: "rejected" } {
     return { kind: "rejected", hash, codes, resultXdr: resultXdr(0n, codes) };
   }
 

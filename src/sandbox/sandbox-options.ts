@@ -23,9 +23,17 @@ export const sandboxOptionsSchema = z.strictObject({
   /** Pi in the app wallet at start. @default "100000" */
   walletBalance: amountTextSchema.default("100000"),
   /** Users to register: a count, or each one's settings. @default 3 */
-  users: z.union([z.number().int().min(0), z.array(userInitSchema)]).default(3),
+  users: z
+    .union([z.number().int().min(0), z.array(userInitSchema)], {
+      error: () => "must be a count of users or a list of user settings",
+    })
+    .default(3),
   /** Close a ledger every N ms, or only when told (`closeLedger()`). @default 5000 */
-  ledgerIntervalMs: z.union([z.number().int().min(1), z.literal("manual")]).default(5000),
+  ledgerIntervalMs: z
+    .union([z.number().int().min(1), z.literal("manual")], {
+      error: () => `must be a whole number of ms (at least 1) or "manual"`,
+    })
+    .default(5000),
   /**
    * Chain time from the wall clock, or advanced `ledgerSeconds` per close. On the wall clock
    * each close must advance at least 1 s, so ledgers faster than that would run ahead of
@@ -40,7 +48,11 @@ export const sandboxOptionsSchema = z.strictObject({
   /** At most one transaction per source account in a ledger (modern Stellar's queue rule). @default false */
   oneTransactionPerAccountPerLedger: z.boolean().default(false),
   /** Delay before Pi links a landed transaction to its payment, or "never". @default 0 */
-  linkLagMs: z.union([z.number().int().min(0), z.literal("never")]).default(0),
+  linkLagMs: z
+    .union([z.number().int().min(0), z.literal("never")], {
+      error: () => `must be a whole number of ms or "never"`,
+    })
+    .default(0),
   /** Answer `too_many_cancelled_payments` once this many payments were cancelled. @default unlimited */
   maxCancelledPayments: z.number().int().min(0).optional(),
   /** Answer `too_many_payments` once this many A2U payments were created. @default unlimited */

@@ -25,7 +25,7 @@ import { createUserRegistry, keypairFrom } from "./users.js";
  *   network: sandbox.network, apiUrl: sandbox.apiUrl, horizonUrl: sandbox.horizonUrl });
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const settings = parseWith(sandboxOptionsSchema, options, "sandbox options");
+  const settings = parseWith(sandboxOptionsSchema, options, "sandbox options", "INVALID_OPTIONS");
   const seed = settings.seed ?? randomInt(2 ** 31);
   const random = createRandom(seed);
   const wallet = settings.walletSeed

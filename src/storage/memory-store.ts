@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { ConflictError } from "../domain/errors.js";
+import { parseWith } from "../domain/validation.js";
 import { compareKeys } from "./key-order.js";
 import type {
   JournalEntry,
@@ -10,11 +12,15 @@ import type {
   StoredPayout,
 } from "./types.js";
 
+const memoryStoreOptionsSchema = z
+  .strictObject({
+    /** The clock for leases, in ms. @default Date.now */
+    now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
+  })
+  .optional();
+
 /** Options of {@link createMemoryStore}. */
-export interface MemoryStoreOptions {
-  /** The clock for leases, in ms. @default Date.now */
-  now?: () => number;
-}
+export type MemoryStoreOptions = NonNullable<z.input<typeof memoryStoreOptionsSchema>>;
 
 interface Lease {
   owner: string;
@@ -31,8 +37,10 @@ type Row = Omit<StoredPayout, "lease">;
  * @example
  * const payouts = createPayouts({ ...credentials, store: createMemoryStore() });
  */
-export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore {
-  const now = options.now ?? Date.now;
+export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
+  const settings =
+    parseWith(memoryStoreOptionsSchema, options, "memory store options", "INVALID_OPTIONS") ?? {};
+  const now = settings.now ?? Date.now;
   const payouts = new Map<string, Row>();
   const journals = new Map<string, JournalEntry[]>();
   const leases = new Map<string, Lease>();
@@ -72,7 +80,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
     version,
     paymentId: write.paymentId,
     txid: write.txid,
-    settled: write.settled,
+    atRest: write.atRest,
     holdsSlot: write.holdsSlot,
     createdAt,
     updatedAt: write.at,
@@ -138,7 +146,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
       const { afterKey } = filter;
       return [...payouts.values()]
         .filter((p) => (states ? states.includes(p.state) : true))
-        .filter((p) => (filter.settled === undefined ? true : p.settled === filter.settled))
+        .filter((p) => (filter.atRest === undefined ? true : p.atRest === filter.atRest))
         .filter((p) => (afterKey === undefined ? true : compareKeys(p.key, afterKey) > 0))
         .sort((a, b) => compareKeys(a.key, b.key))
         .slice(0, filter.limit ?? 100)
@@ -158,7 +166,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): PayoutStore
 
     async claimNext(owner, ttlMs, exclude = []) {
       const candidates = [...payouts.values()]
-        .filter((p) => !p.settled && !exclude.includes(p.key) && !live(leases.get(p.key)))
+        .filter((p) => !p.atRest && !exclude.includes(p.key) && !live(leases.get(p.key)))
         .sort((a, b) =>
           a.createdAt < b.createdAt
             ? -1

@@ -39,7 +39,7 @@ const iso = (value: Date | string | number) => new Date(value).toISOString();
 const flag = (value: boolean | number) => value === true || value === 1;
 
 /** The stored payout a row holds. */
-export function toPayout(row: PayoutRow): StoredPayout {
+export function fromPayoutRow(row: PayoutRow): StoredPayout {
   return {
     key: row.key,
     intent: JSON.parse(row.intent),
@@ -49,7 +49,7 @@ export function toPayout(row: PayoutRow): StoredPayout {
     version: Number(row.version),
     paymentId: row.payment_id,
     txid: row.txid,
-    settled: flag(row.settled),
+    atRest: flag(row.settled),
     holdsSlot: flag(row.holds_slot),
     lease:
       row.lease_owner === null || row.lease_expires_at === null
@@ -61,7 +61,7 @@ export function toPayout(row: PayoutRow): StoredPayout {
 }
 
 /** The journal entry a row holds. */
-export function toEntry(row: JournalRow): JournalEntry {
+export function fromJournalRow(row: JournalRow): JournalEntry {
   return {
     seq: Number(row.seq),
     key: row.key,

@@ -1,26 +1,53 @@
 import Database from "better-sqlite3";
+import { z } from "zod";
 import { ConflictError, StorageError } from "../domain/errors.js";
-import { type JournalRow, type PayoutRow, toEntry, toPayout } from "./sql-rows.js";
+import { parseWith } from "../domain/validation.js";
+import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "./sql-rows.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
 import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "./types.js";
 
+/** The better-sqlite3 connection type, named so the options' type can be declared. */
+export interface SqliteDatabase extends Database.Database {}
+
+const fn = <T>() => z.custom<T>((v) => typeof v === "function", "must be a function");
+
+const sqliteStoreOptionsSchema = z
+  .strictObject({
+    /** Database file, or ":memory:". @default "pi-payments.db" */
+    path: z.string().min(1, 'must be a file path or ":memory:"').optional(),
+    /**
+     * An open better-sqlite3 database to use instead of opening `path` (the host app's own,
+     * say). Not closed by `close()`.
+     */
+    database: z
+      .custom<SqliteDatabase>(
+        (v) => typeof (v as SqliteDatabase | undefined)?.prepare === "function",
+        "must be an open better-sqlite3 Database",
+      )
+      .optional(),
+    /**
+     * Which saves are synced to disk before they resolve. Every save survives a process crash
+     * either way (WAL). `"critical"` syncs those a power cut must not undo (a new payout, a new
+     * envelope about to be sent, a cancel): the safety argument needs no more, and the other
+     * steps are redone safely from the one before. `"every-step"` syncs every save.
+     * @default "critical"
+     */
+    durability: z
+      .enum(["critical", "every-step"], { error: () => 'must be "critical" or "every-step"' })
+      .default("critical"),
+    /** How long a write waits for another process's lock, in ms. @default 5000 */
+    busyTimeoutMs: z.number().int().min(0).default(5000),
+    /** The clock for leases, in ms. @default Date.now */
+    now: fn<() => number>().default(() => Date.now),
+  })
+  .refine((o) => o.path === undefined || o.database === undefined, {
+    message: "pass `path` or `database`, not both",
+    path: ["database"],
+  })
+  .prefault({});
+
 /** Options of {@link createSqliteStore}. */
-export interface SqliteStoreOptions {
-  /** Database file, or ":memory:". @default "pi-payments.db" */
-  path?: string;
-  /** An open better-sqlite3 database to use instead of opening `path`. */
-  database?: Database.Database;
-  /**
-   * SQLite's `synchronous` setting. FULL makes every saved step survive a power cut, which
-   * "persist before effect" needs; NORMAL is faster and survives a process crash only.
-   * @default "FULL"
-   */
-  synchronous?: "FULL" | "NORMAL";
-  /** How long a write waits for another process's lock. @default 5000 */
-  busyTimeoutMs?: number;
-  /** The clock for leases, in ms. @default Date.now */
-  now?: () => number;
-}
+export type SqliteStoreOptions = NonNullable<z.input<typeof sqliteStoreOptionsSchema>>;
 
 const columns =
   "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at";
@@ -32,8 +59,15 @@ const columns =
  * @example
  * const store = createSqliteStore({ path: "./payouts.db" });
  */
-export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore {
-  const now = options.now ?? Date.now;
+export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
+  const settings = parseWith(
+    sqliteStoreOptionsSchema,
+    options,
+    "SQLite store options",
+    "INVALID_OPTIONS",
+  );
+  const now = settings.now;
+  const everyStep = settings.durability === "every-step";
   let db: Database.Database | undefined;
   // Statements are prepared once per connection: preparing costs about as much as running.
   let statements = new Map<string, Database.Statement>();
@@ -49,10 +83,10 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
   const open = (): Database.Database => {
     if (db) return db;
     try {
-      db = options.database ?? new Database(options.path ?? "pi-payments.db");
+      db = settings.database ?? new Database(settings.path ?? "pi-payments.db");
       db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      db.pragma(`synchronous = ${everyStep ? "FULL" : "NORMAL"}`);
+      db.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
       const applied = db.pragma("user_version", { simple: true }) as number;
       db.transaction(() => {
         for (let i = applied; i < migrations.length; i++) db!.exec(migrations[i]!);
@@ -90,10 +124,25 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     JSON.stringify(write.snapshot),
     write.paymentId,
     write.txid,
-    write.settled ? 1 : 0,
+    write.atRest ? 1 : 0,
     write.holdsSlot ? 1 : 0,
     write.at,
   ];
+
+  /**
+   * Runs a write transaction whose commit is synced to disk (WAL + synchronous FULL for this
+   * commit; the connection goes back to NORMAL after, so other steps pay no fsync).
+   */
+  const durably = <T>(write: () => T, durable: boolean): T => {
+    if (everyStep || !durable) return write();
+    const database = open();
+    database.pragma("synchronous = FULL");
+    try {
+      return write();
+    } finally {
+      database.pragma("synchronous = NORMAL");
+    }
+  };
 
   const getRow = (key: string) =>
     sql(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as PayoutRow | undefined;
@@ -103,70 +152,69 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
 
     async create({ key, intent, write }, entry, lease) {
       const database = open();
-      return database
-        .transaction(() => {
-          const existing = getRow(key);
-          if (existing) return { created: false, payout: toPayout(existing) };
-          // A new payout may come leased to its creator: one insert, no second write.
-          sql(
-            `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, updated_at, version, created_at, lease_owner, lease_expires_at)
+      const insert = database.transaction(() => {
+        const existing = getRow(key);
+        if (existing) return { created: false, payout: fromPayoutRow(existing) };
+        // A new payout may come leased to its creator: one insert, no second write.
+        sql(
+          `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, updated_at, version, created_at, lease_owner, lease_expires_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-          ).run(
-            key,
-            JSON.stringify(intent),
-            ...writeParams(write),
-            write.at,
-            lease?.owner ?? null,
-            lease ? now() + lease.ttlMs : null,
-          );
-          append(key, 1, entry);
-          return { created: true, payout: toPayout(getRow(key)!) };
-        })
-        .immediate();
+        ).run(
+          key,
+          JSON.stringify(intent),
+          ...writeParams(write),
+          write.at,
+          lease?.owner ?? null,
+          lease ? now() + lease.ttlMs : null,
+        );
+        append(key, 1, entry);
+        return { created: true, payout: fromPayoutRow(getRow(key)!) };
+      });
+      // An intent accepted must survive a power cut: the caller was told it is stored.
+      return durably(() => insert.immediate(), true);
     },
 
     async save(key, expectedVersion, write, entry, saveOptions: SaveOptions = {}) {
       const database = open();
-      return database
-        .transaction(() => {
-          const fence =
-            saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
-          const params: unknown[] = [...writeParams(write), key, expectedVersion];
-          if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
-          const updated = sql(
-            `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, holds_slot = ?, updated_at = ?, version = version + 1${
-              saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
-            }
+      const update = database.transaction(() => {
+        const fence =
+          saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
+        const params: unknown[] = [...writeParams(write), key, expectedVersion];
+        if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
+        const updated = sql(
+          `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, holds_slot = ?, updated_at = ?, version = version + 1${
+            saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
+          }
                WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
-          ).get(...params) as PayoutRow | undefined;
-          if (!updated) {
-            const current = getRow(key);
-            throw new ConflictError(
-              current && current.version === expectedVersion
-                ? `The lease on payout ${key} was lost; another runner may drive it now.`
-                : `Payout ${key} changed since version ${expectedVersion}; reload it.`,
-              { key, expectedVersion, actualVersion: current?.version },
-            );
-          }
-          append(key, expectedVersion + 1, entry);
-          if (saveOptions.releaseSlot !== undefined) {
-            sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(saveOptions.releaseSlot, key);
-          }
-          return toPayout(updated);
-        })
-        .immediate();
+        ).get(...params) as PayoutRow | undefined;
+        if (!updated) {
+          const current = getRow(key);
+          throw new ConflictError(
+            current && current.version === expectedVersion
+              ? `The lease on payout ${key} was lost; another runner may drive it now.`
+              : `Payout ${key} changed since version ${expectedVersion}; reload it.`,
+            { key, expectedVersion, actualVersion: current?.version },
+          );
+        }
+        append(key, expectedVersion + 1, entry);
+        if (saveOptions.releaseSlot !== undefined) {
+          sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(saveOptions.releaseSlot, key);
+        }
+        return fromPayoutRow(updated);
+      });
+      return durably(() => update.immediate(), saveOptions.durable === true);
     },
 
     async get(key) {
       const row = getRow(key);
-      return row ? toPayout(row) : undefined;
+      return row ? fromPayoutRow(row) : undefined;
     },
 
     async findByPaymentId(paymentId) {
       const row = sql(`SELECT ${columns} FROM payouts WHERE payment_id = ? LIMIT 1`).get(
         paymentId,
       ) as PayoutRow | undefined;
-      return row ? toPayout(row) : undefined;
+      return row ? fromPayoutRow(row) : undefined;
     },
 
     async list(filter: ListFilter = {}) {
@@ -178,19 +226,19 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
         params.push(...states);
       }
       // Written out, not a parameter: the planner picks the partial index only for a literal.
-      if (filter.settled !== undefined) where.push(filter.settled ? "settled = 1" : "settled = 0");
+      if (filter.atRest !== undefined) where.push(filter.atRest ? "settled = 1" : "settled = 0");
       if (filter.afterKey !== undefined) {
         where.push("key > ?");
         params.push(filter.afterKey);
       }
       params.push(filter.limit ?? 100);
       const query = `SELECT ${columns} FROM payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT ?`;
-      return (sql(query).all(...params) as PayoutRow[]).map(toPayout);
+      return (sql(query).all(...params) as PayoutRow[]).map(fromPayoutRow);
     },
 
     async journal(key) {
       const rows = sql("SELECT * FROM journal WHERE key = ? ORDER BY seq").all(key) as JournalRow[];
-      return rows.map(toEntry);
+      return rows.map(fromJournalRow);
     },
 
     async claim(key, owner, ttlMs) {
@@ -217,7 +265,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
           const leased = sql(
             `UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ? RETURNING ${columns}`,
           ).get(owner, t + ttlMs, row.key) as PayoutRow;
-          return toPayout(leased);
+          return fromPayoutRow(leased);
         })
         .immediate();
     },
@@ -284,7 +332,7 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): PayoutStore
     },
 
     async close() {
-      if (db && !options.database) db.close();
+      if (db && !settings.database) db.close();
       db = undefined;
       statements = new Map();
     },

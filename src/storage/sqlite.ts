@@ -1,1 +1,1 @@
-export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
+export { createSqliteStore, type SqliteDatabase, type SqliteStoreOptions } from "./sqlite-store.js";

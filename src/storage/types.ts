@@ -15,8 +15,8 @@ export interface StoredPayout {
   version: number;
   paymentId: string | null;
   txid: string | null;
-  /** Completed, cancelled, or failed: nobody drives it until a person acts. */
-  settled: boolean;
+  /** At rest: nothing for a runtime to do (completed, cancelled, or failed waiting for a person). */
+  atRest: boolean;
   /** Whether it may hold its scope's slot, as last written ({@link PayoutWrite.holdsSlot}). */
   holdsSlot: boolean;
   /** Its lease as stored, live or expired (on the store's clock); null if it has none. */
@@ -40,7 +40,8 @@ export interface PayoutWrite {
   stateDetail: string;
   paymentId: string | null;
   txid: string | null;
-  settled: boolean;
+  /** At rest: no runner needs to drive it (stored in the `settled` column). */
+  atRest: boolean;
   /**
    * Whether the payout may hold its scope's slot in this state: false once its Pi payment
    * can no longer be open (completed, cancelled, or failed with the payment cancelled).
@@ -78,7 +79,8 @@ export type JournalInput = Omit<JournalEntry, "seq" | "key" | "version">;
 /** What `list()` filters on. */
 export interface ListFilter {
   state?: PayoutState | readonly PayoutState[];
-  settled?: boolean;
+  /** Only payouts at rest (true), or still to be driven (false). */
+  atRest?: boolean;
   /** @default 100 */
   limit?: number;
   /** Only keys after this one in UTF-8 byte order (paging, with the order by key). */
@@ -93,6 +95,13 @@ export interface SaveOptions {
   releaseSlot?: string;
   /** Give the lease up in the same step (the payout rests: nobody needs to drive it). */
   release?: boolean;
+  /**
+   * This save must survive a power cut before the call resolves: what it leads to cannot be
+   * taken back (a signed envelope about to be sent, a cancel promised). A store whose every
+   * commit is durable needs nothing more; one that delays syncing (SQLite's default
+   * durability) syncs this one.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -109,6 +118,7 @@ export interface PayoutStore {
   readonly name: string;
   /**
    * Inserts a payout with its first journal line, or returns the existing one with that key.
+   * Durable when it resolves (see {@link SaveOptions.durable}): an intent accepted is never lost.
    * With `lease`, a new payout is inserted already leased (saving the claim's write).
    */
   create(

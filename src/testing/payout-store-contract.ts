@@ -41,7 +41,7 @@ function write(
     stateDetail: detail,
     paymentId: null,
     txid: null,
-    settled: ["completed", "cancelled", "failed"].includes(state),
+    atRest: ["completed", "cancelled", "failed"].includes(state),
     holdsSlot: !["completed", "cancelled"].includes(state),
     at: "2026-11-24T10:00:00.000Z",
     ...extra,
@@ -98,7 +98,7 @@ export function payoutStoreContract(
         version: 1,
         state: "created",
         stateDetail: "created.queued",
-        settled: false,
+        atRest: false,
       });
       const again = await store.create(
         {
@@ -190,7 +190,7 @@ export function payoutStoreContract(
         "a",
         "b",
       ]);
-      expect((await store.list({ settled: false })).map((p) => p.key)).toEqual(["a", "b"]);
+      expect((await store.list({ atRest: false })).map((p) => p.key)).toEqual(["a", "b"]);
       expect((await store.list({ limit: 2 })).map((p) => p.key)).toEqual(["a", "b"]);
       expect((await store.list({ afterKey: "b" })).map((p) => p.key)).toEqual(["c", "d"]);
     });
@@ -212,7 +212,7 @@ export function payoutStoreContract(
       }
       const ordered = [...keys].sort(byUtf8);
       expect((await store.list()).map((p) => p.key)).toEqual(ordered);
-      const pageThrough = async (filter: { settled?: boolean }, limit: number) => {
+      const pageThrough = async (filter: { atRest?: boolean }, limit: number) => {
         const seen: string[] = [];
         for (let afterKey: string | undefined; ; ) {
           const page = await store.list({
@@ -227,7 +227,7 @@ export function payoutStoreContract(
       };
       for (const limit of [1, 2, 3, 5, 100]) {
         expect(await pageThrough({}, limit)).toEqual(ordered);
-        expect(await pageThrough({ settled: false }, limit)).toEqual(
+        expect(await pageThrough({ atRest: false }, limit)).toEqual(
           ordered.filter((key) => unsettled.has(key)),
         );
       }

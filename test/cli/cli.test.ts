@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Keypair } from "@stellar/stellar-sdk";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { runCli } from "../helpers/cli.js";
+import { runCli, startCli } from "../helpers/cli.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pi-payments-cli-"));
@@ -25,6 +25,7 @@ function envFor(sandbox: Sandbox, db = join(dir, `cli-${n++}.db`)) {
 const commands = [
   "demo",
   "sandbox",
+  "doctor",
   "pay",
   "status",
   "list",
@@ -200,8 +201,71 @@ describe("the pi-payments command line", { timeout: 120_000 }, () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/INVALID_AMOUNT/);
     expect(sandbox.requests()).toEqual([]);
+    expect((await runCli(["migrate"], env)).code).toBe(0);
     const wrongSeed = await runCli(["list"], { ...env, PI_WALLET_SEED: Keypair.random().secret() });
     expect(wrongSeed.code).toBe(0);
+  });
+
+  test.each([
+    ["PI_API_URL ending in /v2", (url: string) => ({ env: { PI_API_URL: `${url}/v2` }, args: [] })],
+    [
+      "PI_API_URL ending in /v2/",
+      (url: string) => ({ env: { PI_API_URL: `${url}/v2/` }, args: [] }),
+    ],
+    ["--api-url ending in /v2", (url: string) => ({ env: {}, args: ["--api-url", `${url}/v2`] })],
+  ])("%s pays as the URL without it does", async (_name, given) => {
+    const sandbox = await testSandbox({ ledgerIntervalMs: 10, clock: "simulated" });
+    const { env, args } = given(sandbox.apiUrl);
+    const paid = await runCli(
+      ["pay", "--key", "v2", "--uid", "user-1", "--amount", "1", "--memo", "m", "--json", ...args],
+      { ...envFor(sandbox), ...env },
+    );
+    expect(paid.stderr).toBe("");
+    expect(paid.code).toBe(0);
+    expect(JSON.parse(paid.stdout)).toMatchObject({ state: "completed", failure: null });
+    expect(sandbox.requests().every((r) => !r.path.startsWith("/v2/v2"))).toBe(true);
+  });
+
+  test("sandbox prints the Pi API URL exactly as its export line sets PI_API_URL", async () => {
+    const running = startCli(["sandbox", "--ledger-interval", "1000"]);
+    const exported = await running.line("stdout", /^\s+export PI_API_KEY=/);
+    const printed = (await running.line("stdout", /^\s+Pi API:/)).trim().split(/\s+/)[2];
+    const fromExport = /PI_API_URL=(\S+)/.exec(exported)?.[1];
+    expect(printed).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(printed).toBe(fromExport);
+    running.child.kill("SIGINT");
+    expect(await running.exited).toBe(0);
+  });
+
+  test("a Pi message that ends with a full stop is printed with one, never '..'", async () => {
+    // The sandbox answers "No such endpoint." on an unknown path under /v2: a wrong API URL.
+    const sandbox = await testSandbox({ ledgerIntervalMs: 10, clock: "simulated" });
+    const env = { ...envFor(sandbox), PI_API_URL: `${sandbox.apiUrl}/v2/not-pi` };
+    const paid = await runCli(
+      ["pay", "--key", "dots", "--uid", "user-1", "--amount", "1", "--memo", "m"],
+      env,
+    );
+    expect(paid.code).toBe(3);
+    expect(paid.stdout).toContain("No such endpoint. ");
+    const faulty = await testSandbox({
+      ledgerIntervalMs: 10,
+      clock: "simulated",
+      faults: [{ route: "POST /v2/payments", kind: "error", status: 500, times: 1 }],
+    });
+    const retried = await runCli(
+      ["pay", "--key", "dots", "--uid", "user-1", "--amount", "1", "--memo", "m"],
+      envFor(faulty),
+    );
+    expect(retried.code).toBe(0);
+    expect(retried.stderr).toMatch(/An unexpected error occurred \(PI_UNKNOWN_ERROR\)/);
+    const bad = await runCli(
+      ["pay", "--key", "k", "--uid", "user-1", "--amount", "1.", "--memo", "m"],
+      envFor(faulty),
+    );
+    expect(bad.stderr).toMatch(/ends with a point/);
+    for (const text of [paid.stdout, paid.stderr, retried.stderr, bad.stderr]) {
+      expect(text).not.toMatch(/[^.]\.\.(?!\.)/);
+    }
   });
 
   test("demo --json pays every sandbox user once", async () => {

@@ -46,7 +46,6 @@ describe("generated docs", () => {
       "DUPLICATE",
       "ERROR",
       "TRY_AGAIN_LATER",
-      "BLOCKED_BY_OWN_PAYOUT",
       "TAKEOVER",
     ]) {
       thrown.delete(notCode);

@@ -1,13 +1,16 @@
 import { inspect } from "node:util";
 import { describe, expect, test } from "vitest";
+import { z } from "zod";
 import {
   ChainError,
+  clause,
   isChainError,
   isPiApiError,
   isPiPaymentsError,
   PiApiError,
   serializeError,
 } from "../../src/domain/index.js";
+import { parseWith } from "../../src/domain/validation.js";
 
 describe("errors", () => {
   test("toJSON keeps plain data, and a cause only as name and message", () => {
@@ -42,6 +45,20 @@ describe("errors", () => {
     expect(isPiApiError(foreign)).toBe(false);
     expect(isChainError(new ChainError("y", "TX_BAD_SEQ", {}))).toBe(true);
     expect(isPiPaymentsError(new Error("plain"))).toBe(false);
+  });
+
+  test("a message that ends with a full stop joins another sentence without '..'", () => {
+    expect(clause("No such endpoint.")).toBe("No such endpoint");
+    expect(clause("Done. ")).toBe("Done");
+    expect(clause("v1.2")).toBe("v1.2");
+    const schema = z.strictObject({ memo: z.string().refine(() => false, "must be kinder.") });
+    let thrown: unknown;
+    try {
+      parseWith(schema, { memo: "x" }, "payment");
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as Error).message).toBe("Invalid payment: memo: must be kinder.");
   });
 
   test("anything thrown serialises", () => {

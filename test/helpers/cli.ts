@@ -61,3 +61,67 @@ export function runCli(
     });
   });
 }
+
+/** A running `pi-payments <args>`: its output so far, and a way to wait for a line. */
+export interface RunningCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first line of `stream` that matches, once it is written. */
+  line(stream: "stdout" | "stderr", pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code once the process ends. */
+  exited: Promise<number | null>;
+}
+
+/** Starts `pi-payments <args>` and keeps it running (killed after the test). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): RunningCli {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const text = { stdout: "", stderr: "" };
+  const waiters: Array<() => void> = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    child[stream]!.on("data", (chunk) => {
+      text[stream] += chunk;
+      for (const wake of waiters.splice(0)) wake();
+    });
+  }
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      children.delete(child);
+      for (const wake of waiters.splice(0)) wake();
+      resolve(code);
+    }),
+  );
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  return {
+    child,
+    stdout: () => text.stdout,
+    stderr: () => text.stderr,
+    exited,
+    async line(stream, pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = text[stream].split("\n").find((l) => pattern.test(l));
+        if (found !== undefined) return found;
+        if (done || Date.now() > deadline) {
+          throw new Error(
+            `pi-payments ${args.join(" ")}: no ${stream} line matching ${pattern}; stdout:\n${text.stdout}\nstderr:\n${text.stderr}`,
+          );
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+  };
+}

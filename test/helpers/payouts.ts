@@ -19,7 +19,7 @@ export function testPayouts(sandbox: Sandbox, options: Partial<PayoutsOptions> =
     apiUrl: sandbox.apiUrl,
     horizonUrl: sandbox.horizonUrl,
     store: createMemoryStore(),
-    retry: { baseDelayMs: 2, maxDelayMs: 20 },
+    backoff: { baseDelayMs: 2, maxDelayMs: 20 },
     slotPollMs: 5,
     pollMs: 5,
     leaseMs: 2_000,

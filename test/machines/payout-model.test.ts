@@ -17,9 +17,10 @@ import {
   restorePayout,
   startPayout,
 } from "../../src/machines/index.js";
-import { createActivities } from "../../src/runtime/activities.js";
 import { LeaseKeeper } from "../../src/runtime/lease-keeper.js";
-import { PayoutRunner, type Probe } from "../../src/runtime/runner.js";
+import { MachineRunner, type Probe } from "../../src/runtime/machine-runner.js";
+import { payoutDurableMachine } from "../../src/runtime/payout-durable-machine.js";
+import { createPayoutEffects } from "../../src/runtime/payout-effects.js";
 import { createScrubber } from "../../src/runtime/scrub.js";
 import { SlotGate } from "../../src/runtime/slot-gate.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
@@ -245,9 +246,9 @@ describe("each path of the model, checked against the sandbox", () => {
     const advanceClockTo = (ms: number) => {
       offset += Math.max(0, ms - now());
     };
-    const real = createActivities({ platform, chain, store, slots, now });
+    const real = createPayoutEffects({ platform, chain, store, slots, now });
     let failSubmit = false;
-    const activities = {
+    const effects = {
       ...real,
       submitTransaction: async (...args: Parameters<typeof real.submitTransaction>) => {
         if (failSubmit) {
@@ -270,7 +271,7 @@ describe("each path of the model, checked against the sandbox", () => {
           stateDetail: detail,
           paymentId: null,
           txid: null,
-          settled: false,
+          atRest: false,
           holdsSlot: true,
           at,
         },
@@ -281,7 +282,7 @@ describe("each path of the model, checked against the sandbox", () => {
     let index = 1;
     let deferred: Step | undefined;
     const mismatches: string[] = [];
-    let runner: PayoutRunner | undefined;
+    let runner: MachineRunner<PayoutSnapshot> | undefined;
     const current = async () => restorePayout((await store.get(modelKey))!.snapshot);
     const isCommand = (step: Step | undefined) =>
       step?.event.type === "CANCEL" || step?.event.type === "RETRY";
@@ -344,18 +345,20 @@ describe("each path of the model, checked against the sandbox", () => {
     };
 
     const deps = {
-      machine: payoutMachine,
+      machine: payoutDurableMachine({
+        machine: payoutMachine,
+        effects,
+        giveBack: (transaction: SignedTransaction) => chain.giveBack(transaction),
+      }),
       store,
-      activities,
-      slots,
       owner: "model",
       leaseMs: 60_000,
       leases: new LeaseKeeper(store, "model", 60_000),
       now,
       scrub: createScrubber([sandbox.apiKey, sandbox.walletSeed]),
       probe,
-      onTransition: () => {},
-      forgetEnvelope: (transaction: SignedTransaction) => chain.discard(transaction),
+      onStep: () => {},
+      onSlotFreed: (scope: string) => slots.notify(scope),
     };
     try {
       let fresh = true;
@@ -365,13 +368,13 @@ describe("each path of the model, checked against the sandbox", () => {
         const commands = isCommand(steps[index])
           ? [{ event: command(steps[index]!), resolve: () => {} }]
           : [];
-        runner = new PayoutRunner(deps, (await store.get(modelKey))!, { fresh, commands });
+        runner = new MachineRunner(deps, (await store.get(modelKey))!, { fresh, commands });
         fresh = false;
         const end = await runner.done;
         if (index === before) mismatches.push(`step ${index}: the runner made no step`);
         if (end.status === "stopped" && end.reason !== "closed")
           mismatches.push(`runner stopped: ${end.reason}`);
-        if (end.status === "settled" && index < steps.length && !isCommand(steps[index])) {
+        if (end.status === "at rest" && index < steps.length && !isCommand(steps[index])) {
           mismatches.push(
             `settled in ${end.payout.stateDetail} with the path unfinished at step ${index}`,
           );

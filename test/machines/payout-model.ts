@@ -2,7 +2,7 @@ import { Keypair } from "@stellar/stellar-sdk";
 import type { PaymentDTO } from "../../src/domain/index.js";
 import { parseAmount } from "../../src/domain/index.js";
 import {
-  type PayoutEvent,
+  type PayoutMachineEvent,
   type PayoutSnapshot,
   pendingEffect,
   stepPayout,
@@ -481,7 +481,7 @@ function fateOutcomes(): Outcome[] {
 }
 
 /** An event of the model: the machine's event plus the outcome's name. */
-export type ModelEvent = PayoutEvent & { outcome: string };
+export type ModelEvent = PayoutMachineEvent & { outcome: string };
 
 /** Every event that changes the snapshot, as the model explores them. */
 export function modelEvents(snapshot: PayoutSnapshot): ModelEvent[] {

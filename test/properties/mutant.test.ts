@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import type { Activities } from "../../src/index.js";
+import type { PayoutEffects } from "../../src/machines/payout-effects.js";
 import {
   checkInvariants,
   commands,
@@ -17,7 +17,7 @@ import {
  * suite must catch it: an answer lost or a crash after Horizon applied the first envelope,
  * then a resume, pays twice.
  */
-function freshEnvelopeOnResume(system: () => System): Partial<Activities> {
+function freshEnvelopeOnResume(system: () => System): Partial<PayoutEffects> {
   return {
     async submitTransaction({ key, transaction }, { replay }) {
       // The runtime's own chain adapter, so that its envelope bookkeeping sees every send.
@@ -59,5 +59,6 @@ test("the property suite catches a runtime that signs a fresh envelope on resume
   console.log(
     `mutant caught after ${result.numRuns} runs (seed ${result.seed}, path ${result.counterexamplePath}): ${why.split("\n")[0]}`,
   );
-  expect(why).toMatch(/applied payments|paid in its txid|settled/);
+  // Caught by a double pay, or by what it leaves behind (a payout stuck behind one it broke).
+  expect(why).toMatch(/applied payments|paid in its txid|settled|did not settle/);
 }, 600_000);

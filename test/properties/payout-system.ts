@@ -2,13 +2,8 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import { createPiChain } from "../../src/adapters/index.js";
 import type { PiChain } from "../../src/adapters/types.js";
-import {
-  type Activities,
-  createPayouts,
-  type Payout,
-  type Payouts,
-  type Probe,
-} from "../../src/index.js";
+import { createPayouts, type Payout, type Payouts, type Probe } from "../../src/index.js";
+import type { PayoutEffects } from "../../src/machines/payout-effects.js";
 import type { FaultRule, Sandbox } from "../../src/sandbox/index.js";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
@@ -33,7 +28,7 @@ export interface System {
   chain: PiChain;
   crash: CrashSwitch;
   incompleteLimit: "app" | "user";
-  mutant: Partial<Activities> | undefined;
+  mutant: Partial<PayoutEffects> | undefined;
   keys: Set<string>;
   crashes: number;
   /** Crashes that struck at an await point (the others hit an idle runtime). */
@@ -140,13 +135,13 @@ function runtimeFor(system: Omit<System, "runtime" | "crash">, crash: CrashSwitc
     incompleteLimit: system.incompleteLimit,
     // A restarted instance keeps its name, so it takes its own leases back at once.
     owner: "instance",
-    retry: { baseDelayMs: 1, maxDelayMs: 8 },
+    backoff: { baseDelayMs: 1, maxDelayMs: 8 },
     slotPollMs: 2,
     pollMs: 2,
     leaseMs: 500,
     createGraceMs: 40,
     probe: crash.probe,
-    ...(system.mutant ? { activities: system.mutant } : {}),
+    ...(system.mutant ? { effects: system.mutant } : {}),
   });
 }
 
@@ -166,7 +161,7 @@ export async function startSystem(options: {
   incompleteLimit: "app" | "user";
   sandboxLimit: "app" | "user";
   linkLagMs: number | "never";
-  mutant?: (system: () => System) => Partial<Activities>;
+  mutant?: (system: () => System) => Partial<PayoutEffects>;
   /** The store that outlives crashes. @default memory */
   store?: PropertyStore;
 }): Promise<System> {
@@ -189,7 +184,7 @@ export async function startSystem(options: {
     storeIdle: idle,
     cleanup,
     incompleteLimit: options.incompleteLimit,
-    mutant: undefined as Partial<Activities> | undefined,
+    mutant: undefined as Partial<PayoutEffects> | undefined,
     keys: new Set<string>(),
     crashes: 0,
     crashesInFlight: 0,
@@ -222,7 +217,7 @@ async function storeFor(
 ): Promise<{ store: PayoutStore; cleanup: () => Promise<void> }> {
   if (kind === "sqlite")
     return {
-      store: createSqliteStore({ path: ":memory:", synchronous: "NORMAL" }),
+      store: createSqliteStore({ path: ":memory:" }),
       cleanup: async () => {},
     };
   if (kind === "postgres") {
@@ -427,7 +422,7 @@ export async function drain(system: System, deadlineMs = 20_000): Promise<Payout
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(async () => {
-        const stuck = await system.store.list({ settled: false });
+        const stuck = await system.store.list({ atRest: false });
         const lines = await Promise.all(
           stuck.map(async (p) => {
             const journal = await system.store.journal(p.key);
@@ -452,7 +447,7 @@ export async function drain(system: System, deadlineMs = 20_000): Promise<Payout
     const untilNoneUnfinished = (async () => {
       await settled;
       for (let round = 0; round < 5; round++) {
-        if ((await system.store.list({ settled: false, limit: 1 })).length === 0) return;
+        if ((await system.store.list({ atRest: false, limit: 1 })).length === 0) return;
         await system.runtime.resume();
       }
     })();
@@ -494,7 +489,7 @@ export async function checkInvariants(system: System, payouts: Payout[]): Promis
 
   for (const payout of payouts) {
     // Every payout ends completed, cancelled, or failed with a reason.
-    expect(payout.settled, `${payout.key} settled (is ${payout.stateDetail})`).toBe(true);
+    expect(payout.atRest, `${payout.key} settled (is ${payout.stateDetail})`).toBe(true);
     if (payout.state === "failed")
       expect(payout.failure?.code, `${payout.key} failure reason`).toMatch(/^[A-Z_]+$/);
     const mine = pi.filter((p) => p.metadata?.pi_payments_key === payout.key);

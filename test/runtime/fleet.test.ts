@@ -81,7 +81,7 @@ test(`a fleet of 4 workers pays ${PAYOUTS} payouts once each, through a SIGKILL`
   const started = performance.now();
   const workers = [startWorker(), startWorker(), startWorker(), startWorker()];
 
-  const settled = async () => (await store.list({ settled: true, limit: PAYOUTS + 1 })).length;
+  const settled = async () => (await store.list({ atRest: true, limit: PAYOUTS + 1 })).length;
   // Generous: in CI the whole suite shares two cores with these four workers.
   const deadline = Date.now() + 360_000;
   let killed = false;
@@ -94,7 +94,7 @@ test(`a fleet of 4 workers pays ${PAYOUTS} payouts once each, through a SIGKILL`
       const holder = await store.slotHolder(`app:${sandbox.walletAddress}`);
       const owner = holder ? (await store.journal(holder)).at(-1)?.owner : undefined;
       const victim = workers.find((w) => owner?.split(":")[1] === String(w.pid));
-      if (victim && (await store.get(holder!))?.settled === false) {
+      if (victim && (await store.get(holder!))?.atRest === false) {
         killed = true;
         victimPid = victim.pid;
         victim.kill("SIGKILL");

@@ -2,13 +2,9 @@ import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import {
-  createSqliteStore,
-  isValidationError,
-  type PayoutEvent,
-  type Probe,
-} from "../../src/index.js";
+import { isValidationError, type PayoutStep, type Probe } from "../../src/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
+import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
 import { piFetch, testSandbox } from "../helpers/sandbox.js";
 
@@ -29,7 +25,7 @@ describe("createPayouts", () => {
     expect(payout).toMatchObject({
       key: "refund-42",
       state: "completed",
-      settled: true,
+      atRest: true,
       uid: user.uid,
       amount: "3.14",
       metadata: { order: 42 },
@@ -424,7 +420,7 @@ describe("createPayouts", () => {
   test("subscribers see every step; list and lookups find payouts", async () => {
     const sandbox = await testSandbox(fast);
     const payouts = testPayouts(sandbox);
-    const seen: PayoutEvent[] = [];
+    const seen: PayoutStep[] = [];
     const stop = payouts.subscribe((event) => seen.push(event));
     const payout = await payouts.pay({
       key: "watched",
@@ -443,7 +439,7 @@ describe("createPayouts", () => {
     ]);
     expect((await payouts.getByPaymentId(payout.paymentId!))?.key).toBe("watched");
     expect(await payouts.list({ state: "completed" })).toHaveLength(1);
-    expect(await payouts.list({ settled: false })).toEqual([]);
+    expect(await payouts.list({ atRest: false })).toEqual([]);
   });
 
   test("an aborted wait rejects, but the payout goes on", async () => {

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { describe, expect, test } from "vitest";
-import type { Payout, Payouts } from "../../src/index.js";
+import { createWorker, type Payout, type Payouts } from "../../src/index.js";
 import { createPostgresStore, type PostgresPool } from "../../src/storage/postgres.js";
 import type { PayoutStore } from "../../src/storage/types.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
@@ -33,9 +33,9 @@ async function untilAtRest(payouts: Payouts, keys: string[], ms = 60_000): Promi
   const deadline = Date.now() + ms;
   for (;;) {
     const all = await Promise.all(keys.map(async (key) => (await payouts.get(key))!));
-    if (all.every((p) => p.settled)) return all;
+    if (all.every((p) => p.atRest)) return all;
     if (Date.now() > deadline) {
-      const stuck = all.filter((p) => !p.settled).map((p) => `${p.key} in ${p.stateDetail}`);
+      const stuck = all.filter((p) => !p.atRest).map((p) => `${p.key} in ${p.stateDetail}`);
       throw new Error(`not at rest in time: ${stuck.join(", ")}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -95,7 +95,10 @@ describe(`races on ${realPostgresUrl ? "real PostgreSQL connections" : "PGlite"}
           memo: "queued",
         });
       }
-      const workers = [one.work({ concurrency: 4 }), two.work({ concurrency: 4 })];
+      const workers = [
+        createWorker(one, { concurrency: 4 }),
+        createWorker(two, { concurrency: 4 }),
+      ];
       // The operator cancels some while the workers claim them; PAYOUT_BUSY is the honest
       // answer while another process drives one.
       const answers = await Promise.all(

@@ -24,7 +24,7 @@ const write = (state: PayoutWrite["state"], detail: string): PayoutWrite => ({
   stateDetail: detail,
   paymentId: null,
   txid: null,
-  settled: ["completed", "cancelled", "failed"].includes(state),
+  atRest: ["completed", "cancelled", "failed"].includes(state),
   holdsSlot: !["completed", "cancelled"].includes(state),
   at: new Date().toISOString(),
 });

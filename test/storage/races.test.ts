@@ -31,7 +31,7 @@ const write = (detail: string, extra: Partial<PayoutWrite> = {}): PayoutWrite =>
   stateDetail: detail,
   paymentId: null,
   txid: null,
-  settled: false,
+  atRest: false,
   holdsSlot: true,
   at: new Date().toISOString(),
   ...extra,
@@ -171,7 +171,7 @@ describe.each(kinds)("races on %s", (_kind, connect) => {
 
   test("an acquisition racing a cancel of its payout never leaves the slot to a payout that may not hold it (fast-check scheduler)", async () => {
     const [acquirer, canceller] = await connect(2);
-    const cancelled = write("cancelled", { state: "cancelled", settled: true, holdsSlot: false });
+    const cancelled = write("cancelled", { state: "cancelled", atRest: true, holdsSlot: false });
     // Real time on separate connections: the statements of both sides interleave in every way.
     const pause = async (ms: number, yields: number) => {
       if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));

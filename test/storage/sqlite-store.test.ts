@@ -20,7 +20,7 @@ const write: PayoutWrite = {
   stateDetail: "created.queued",
   paymentId: null,
   txid: null,
-  settled: false,
+  atRest: false,
   holdsSlot: true,
   at: "2026-11-24T10:00:00.000Z",
 };
@@ -119,7 +119,7 @@ describe("createSqliteStore", () => {
     await store.list({ limit: 1 });
     await store.close();
     const db = new Database(path);
-    // The query list({ settled: false, afterKey, limit }) runs.
+    // The query list({ atRest: false, afterKey, limit }) runs.
     const plan = db
       .prepare(
         "EXPLAIN QUERY PLAN SELECT * FROM payouts WHERE settled = 0 AND key > ? ORDER BY key LIMIT ?",

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isNotFoundError, NotFoundError } from "../../domain/errors.js";
 import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
 import type { CliIo } from "../io.js";
 import { payoutDetails } from "../output.js";
@@ -14,9 +15,16 @@ export function cancelAndRetryCommands(program: Command, io: CliIo, env: NodeJS.
       .argument("<key>", "the payout's key")
       .option("--json", "print the payout as JSON")
       .action(async (key: string, flags: RuntimeFlags & { json?: boolean }) => {
-        const { payouts, store } = runtimeFrom(flags, env);
+        const { payouts, store, storeText } = runtimeFrom(flags, env, {}, { storeMustExist: true });
         try {
-          const payout = name === "cancel" ? await payouts.cancel(key) : await payouts.retry(key);
+          const payout = await (name === "cancel" ? payouts.cancel(key) : payouts.retry(key)).catch(
+            (error: unknown) => {
+              // The runtime does not know where its store is; a person needs to.
+              if (isNotFoundError(error))
+                throw new NotFoundError(`No payout with key "${key}" in ${storeText}.`);
+              throw error;
+            },
+          );
           io.out(flags.json ? JSON.stringify(payout) : payoutDetails(payout));
           process.exitCode = exitCodeFor(payout.state);
         } finally {

@@ -1,6 +1,5 @@
 import { type Command, Option } from "commander";
-import { createPayouts } from "../../runtime/create-payouts.js";
-import type { Payout } from "../../runtime/payout-view.js";
+import { createPayouts, type Payout } from "../../runtime/index.js";
 import { startSandbox } from "../../sandbox/index.js";
 import { createSqliteStore } from "../../storage/sqlite-store.js";
 import { startInspector } from "../inspect.js";
@@ -55,6 +54,8 @@ export function demoCommand(program: Command, io: CliIo): void {
     )
     .action(async (flags: DemoFlags) => {
       if (flags.count < 1) throw new Error("--count must be at least 1.");
+      // First: a port in use must fail before the sandbox holds the process open.
+      const inspector = await startInspector(io, flags.inspect);
       const sandbox = await startSandbox({
         users: flags.count,
         ledgerIntervalMs: flags.ledgerInterval,
@@ -62,7 +63,6 @@ export function demoCommand(program: Command, io: CliIo): void {
         incompleteLimit: flags.incompleteLimit,
       });
       const store = createSqliteStore({ path: flags.db });
-      const inspector = await startInspector(io, flags.inspect);
       const payouts = createPayouts({
         ...inspector.options,
         apiKey: sandbox.apiKey,
@@ -72,7 +72,7 @@ export function demoCommand(program: Command, io: CliIo): void {
         horizonUrl: sandbox.horizonUrl,
         store,
         incompleteLimit: flags.incompleteLimit,
-        retry: { baseDelayMs: 50, maxDelayMs: 1000 },
+        backoff: { baseDelayMs: 50, maxDelayMs: 1000 },
         slotPollMs: 50,
       });
       const run = Date.now().toString(36);
@@ -113,7 +113,7 @@ export function demoCommand(program: Command, io: CliIo): void {
         await payouts.close();
         await store.close();
         await sandbox.close();
-        inspector.stop();
+        await inspector.stop();
       }
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { NotFoundError } from "../../domain/errors.js";
 import {
+  describeStore,
   openStore,
   type RuntimeFlags,
   schemaOf,
@@ -20,11 +21,15 @@ export function journalCommand(program: Command, io: CliIo, env: NodeJS.ProcessE
     .argument("<key>", "the payout's key")
     .option("--json", "print as JSON")
     .action(async (key: string, flags: RuntimeFlags & { json?: boolean }) => {
-      const store = openStore(storeLocation(flags, env), schemaOf(flags, env));
+      const location = storeLocation(flags, env);
+      const schema = schemaOf(flags, env);
+      const store = openStore(location, schema, { mustExist: true });
       try {
         const entries = await store.journal(key);
         if (entries.length === 0)
-          throw new NotFoundError(`No payout with key "${key}" in this store.`);
+          throw new NotFoundError(
+            `No payout with key "${key}" in ${describeStore(location, schema)}.`,
+          );
         io.out(flags.json ? JSON.stringify(entries) : journalTable(entries));
       } finally {
         await store.close();

@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { PAYOUT_STATES, type PayoutState } from "../../machines/types.js";
 import { withBlockers } from "../../runtime/slot-blockers.js";
 import {
+  describeStore,
   openStore,
   type RuntimeFlags,
   schemaOf,
@@ -34,22 +35,36 @@ export function listCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv)
           json?: boolean;
         },
       ) => {
-        const store = openStore(storeLocation(flags, env), schemaOf(flags, env));
+        const location = storeLocation(flags, env);
+        const schema = schemaOf(flags, env);
+        const store = openStore(location, schema, { mustExist: true });
         try {
           const payouts = await withBlockers(
             store,
             await store.list({
               limit: flags.limit,
               ...(flags.state ? { state: flags.state } : {}),
-              ...(flags.unfinished ? { settled: false } : {}),
+              ...(flags.unfinished ? { atRest: false } : {}),
               ...(flags.after ? { afterKey: flags.after } : {}),
             }),
           );
           if (flags.json) io.out(JSON.stringify(payouts));
-          else io.out(payouts.length === 0 ? "No payouts." : payoutTable(payouts));
+          else if (payouts.length > 0) io.out(payoutTable(payouts));
+          else io.out(noPayoutsText(flags, describeStore(location, schema)));
         } finally {
           await store.close();
         }
       },
     );
+}
+
+/** "No unfinished payouts in state failed after key "k" in <store>." */
+function noPayoutsText(
+  flags: { state?: string; unfinished?: boolean; after?: string },
+  store: string,
+): string {
+  const which = `${flags.unfinished ? "unfinished " : ""}payouts`;
+  const state = flags.state ? ` in state ${flags.state}` : "";
+  const after = flags.after ? ` after key "${flags.after}"` : "";
+  return `No ${which}${state}${after} in ${store}.`;
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
-import { startInspector } from "../inspect.js";
+import { startInspector, withInspector } from "../inspect.js";
 import type { CliIo } from "../io.js";
 import { payoutTable } from "../output.js";
 
@@ -20,7 +20,9 @@ export function recoverCommand(program: Command, io: CliIo, env: NodeJS.ProcessE
     .option("--json", "print the report as JSON")
     .action(async (flags: RuntimeFlags & { adoptOrphans?: boolean; json?: boolean }) => {
       const inspector = await startInspector(io, flags.inspect);
-      const { payouts, store } = runtimeFrom(flags, env, inspector.options);
+      const { payouts, store } = await withInspector(inspector, (options) =>
+        runtimeFrom(flags, env, options),
+      );
       try {
         const report = await payouts.recover({ adoptOrphans: Boolean(flags.adoptOrphans) });
         if (flags.json) {
@@ -46,7 +48,7 @@ export function recoverCommand(program: Command, io: CliIo, env: NodeJS.ProcessE
       } finally {
         await payouts.close();
         await store.close();
-        inspector.stop();
+        await inspector.stop();
       }
     });
 }

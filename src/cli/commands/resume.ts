@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
-import { startInspector } from "../inspect.js";
+import { startInspector, withInspector } from "../inspect.js";
 import type { CliIo } from "../io.js";
 import { createProgress, payoutTable } from "../output.js";
 
@@ -14,9 +14,11 @@ export function resumeCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
     .option("--json", "print the payouts as JSON")
     .action(async (flags: RuntimeFlags & { json?: boolean }) => {
       const inspector = await startInspector(io, flags.inspect);
-      const { payouts, store } = runtimeFrom(flags, env, inspector.options);
+      const { payouts, store } = await withInspector(inspector, (options) =>
+        runtimeFrom(flags, env, options),
+      );
       try {
-        const unfinished = await store.list({ settled: false, limit: 1_000_000 });
+        const unfinished = await store.list({ atRest: false, limit: 1_000_000 });
         const progress = createProgress(
           io,
           Math.max(unfinished.length, 1),
@@ -24,7 +26,7 @@ export function resumeCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
           Boolean(flags.json),
         );
         payouts.subscribe((event) => {
-          if (event.payout.settled) progress.increment(event.payout.state);
+          if (event.payout.atRest) progress.increment(event.payout.state);
         });
         const results = await payouts.resume();
         progress.stop();
@@ -37,7 +39,7 @@ export function resumeCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
       } finally {
         await payouts.close();
         await store.close();
-        inspector.stop();
+        await inspector.stop();
       }
     });
 }

@@ -77,7 +77,8 @@ export function sandboxCommand(program: Command, io: CliIo): void {
           io.out(JSON.stringify(info));
         } else {
           io.out(`Pi sandbox on ${info.apiUrl} (${info.network}, seed ${sandbox.seed})`);
-          io.out(`  Pi API:   ${info.apiUrl}/v2        API key: ${info.apiKey}`);
+          // The base URL exactly as PI_API_URL takes it (paths under /v2 are the adapter's).
+          io.out(`  Pi API:   ${info.apiUrl}        API key: ${info.apiKey}`);
           io.out(`  Horizon:  ${info.horizonUrl}        ledgers every ${flags.ledgerInterval} ms`);
           io.out(`  Wallet:   ${info.walletAddress}`);
           io.out(`  Seed:     ${info.walletSeed}   (a throwaway sandbox wallet)`);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { NotFoundError } from "../../domain/errors.js";
 import { withBlockers } from "../../runtime/slot-blockers.js";
 import {
+  describeStore,
   openStore,
   type RuntimeFlags,
   schemaOf,
@@ -19,14 +20,17 @@ export function statusCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
     .argument("<key|paymentId>", "the payout's key, or Pi's payment identifier")
     .option("--json", "print as JSON")
     .action(async (id: string, flags: RuntimeFlags & { json?: boolean }) => {
-      const store = openStore(storeLocation(flags, env), schemaOf(flags, env));
+      const location = storeLocation(flags, env);
+      const schema = schemaOf(flags, env);
+      const store = openStore(location, schema, { mustExist: true });
       try {
         const stored = (await store.get(id)) ?? (await store.findByPaymentId(id));
-        if (!stored)
-          throw new NotFoundError(`No payout with key or payment id "${id}" in this store.`);
-        const [payout] = await withBlockers(store, [stored]);
-        if (!payout)
-          throw new NotFoundError(`No payout with key or payment id "${id}" in this store.`);
+        const [payout] = stored ? await withBlockers(store, [stored]) : [];
+        if (!payout) {
+          throw new NotFoundError(
+            `No payout with key or payment id "${id}" in ${describeStore(location, schema)}.`,
+          );
+        }
         io.out(flags.json ? JSON.stringify(payout) : payoutDetails(payout));
       } finally {
         await store.close();

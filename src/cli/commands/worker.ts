@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { createWorker } from "../../runtime/index.js";
 import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
+import { startInspector, withInspector } from "../inspect.js";
 import type { CliIo } from "../io.js";
 import { parseIntOption } from "../options.js";
 
@@ -19,13 +21,16 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
     .option("-c, --concurrency <n>", "payouts driven at once", parseIntOption("concurrency"), 4)
     .option("--json", "log as JSON lines")
     .action(async (flags: RuntimeFlags & { concurrency: number; json?: boolean }) => {
-      const { payouts, store, location } = runtimeFrom(flags, env);
+      const inspector = await startInspector(io, flags.inspect);
+      const { payouts, store, location } = await withInspector(inspector, (options) =>
+        runtimeFrom(flags, env, options),
+      );
       const log = (message: string, data: Record<string, unknown> = {}) =>
         io.out(
           flags.json ? JSON.stringify({ at: new Date().toISOString(), message, ...data }) : message,
         );
       payouts.subscribe((event) => {
-        if (event.payout.settled) {
+        if (event.payout.atRest) {
           log(
             `${event.key}: ${event.payout.state}${event.payout.failure ? ` (${event.payout.failure.code})` : ""}`,
             {
@@ -35,7 +40,7 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
           );
         }
       });
-      const worker = payouts.work({ concurrency: flags.concurrency });
+      const worker = createWorker(payouts, { concurrency: flags.concurrency });
       log(
         `worker ${payouts.owner} on ${store.name} ${store.name === "sqlite" ? location : ""} (concurrency ${flags.concurrency})`,
         {
@@ -51,6 +56,7 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
       await worker.stop();
       await payouts.close();
       await store.close();
+      await inspector.stop();
       log("stopped", worker.stats());
     });
 }

@@ -1,24 +1,44 @@
 import pg from "pg";
-import { ConflictError, StorageError, ValidationError } from "../../domain/errors.js";
-import { type JournalRow, type PayoutRow, toEntry, toPayout } from "../sql-rows.js";
+import { z } from "zod";
+import { ConflictError, StorageError } from "../../domain/errors.js";
+import { parseWith } from "../../domain/validation.js";
+import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "../sql-rows.js";
 import type { ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
 import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
 import { migrate, quote } from "./migrations.js";
 
+const postgresStoreOptionsSchema = z
+  .strictObject({
+    /** A pool to use (a `pg.Pool`, or anything with `query` and `connect`). Not ended by `close()`. */
+    pool: z
+      .custom<PostgresPool>(
+        (v) =>
+          typeof (v as PostgresPool | undefined)?.query === "function" &&
+          typeof (v as PostgresPool | undefined)?.connect === "function",
+        "must be a pg.Pool (something with query and connect)",
+      )
+      .optional(),
+    /** A PostgreSQL URL, used when no pool is given. */
+    connectionString: z.string().min(1, "must be a postgres:// URL").optional(),
+    /** The schema the tables live in; created if missing. @default "pi_payments" */
+    schema: z
+      .string()
+      .min(1, "must name a schema")
+      .max(63, "must be at most 63 characters (PostgreSQL's identifier limit)")
+      .default("pi_payments"),
+    /**
+     * The clock for leases, in ms. By default leases use the database's clock, which every
+     * process of a fleet shares; pass one only in tests.
+     */
+    now: z.custom<() => number>((v) => typeof v === "function", "must be a function").optional(),
+  })
+  .refine((o) => o.pool !== undefined || o.connectionString !== undefined, {
+    message: "pass a `pool` or a `connectionString`",
+    path: ["pool"],
+  });
+
 /** Options of {@link createPostgresStore}. */
-export interface PostgresStoreOptions {
-  /** A pool to use (a `pg.Pool`, or anything with `query` and `connect`). Not ended by `close()`. */
-  pool?: PostgresPool;
-  /** A PostgreSQL URL, used when no pool is given. */
-  connectionString?: string;
-  /** The schema the tables live in; created if missing. @default "pi_payments" */
-  schema?: string;
-  /**
-   * The clock for leases, in ms. By default leases use the database's clock, which every
-   * process of a fleet shares; pass one only in tests.
-   */
-  now?: () => number;
-}
+export type PostgresStoreOptions = z.input<typeof postgresStoreOptionsSchema>;
 
 /**
  * A store on PostgreSQL for a fleet of processes: leases give one runner per payout
@@ -30,22 +50,21 @@ export interface PostgresStoreOptions {
  * const store = createPostgresStore({ connectionString: process.env.DATABASE_URL });
  */
 export function createPostgresStore(options: PostgresStoreOptions): PayoutStore {
-  if (!options.pool && !options.connectionString) {
-    throw new ValidationError(
-      "Invalid PostgreSQL store options: pass a `pool` or a `connectionString`.",
-      [{ path: "pool", message: "a pool or a connectionString is required" }],
-      "INVALID_OPTIONS",
-    );
-  }
-  const schema = options.schema ?? "pi_payments";
+  const settings = parseWith(
+    postgresStoreOptionsSchema,
+    options,
+    "PostgreSQL store options",
+    "INVALID_OPTIONS",
+  );
+  const schema = settings.schema;
   const s = quote(schema);
-  let pool: PostgresPool | undefined = options.pool;
+  let pool: PostgresPool | undefined = settings.pool;
   let owned: pg.Pool | undefined;
   let ready: Promise<void> | undefined;
 
   const open = async (): Promise<PostgresPool> => {
     if (!pool) {
-      owned = new pg.Pool({ connectionString: options.connectionString, max: 10 });
+      owned = new pg.Pool({ connectionString: settings.connectionString, max: 10 });
       pool = owned as unknown as PostgresPool;
     }
     ready ??= migrate(pool, schema).then(
@@ -68,8 +87,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
 
   // Lease time: the test clock if given, else the database's own.
   const nowSql = (params: unknown[]): string => {
-    if (!options.now) return "now()";
-    params.push(new Date(options.now()));
+    if (!settings.now) return "now()";
+    params.push(new Date(settings.now()));
     return `$${params.length}::timestamptz`;
   };
   /** The lease clock, and the expiry `ttlMs` after it, as SQL; their parameters go to `params`. */
@@ -123,7 +142,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           JSON.stringify(write.snapshot),
           write.paymentId,
           write.txid,
-          write.settled,
+          write.atRest,
           write.holdsSlot,
           write.at,
         ];
@@ -140,9 +159,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           params,
         );
         const row = inserted.rows[0];
-        if (!row) return { created: false, payout: toPayout((await getRow(db, key))!) };
+        if (!row) return { created: false, payout: fromPayoutRow((await getRow(db, key))!) };
         await appendJournal(db, key, 1, entry);
-        return { created: true, payout: toPayout(row) };
+        return { created: true, payout: fromPayoutRow(row) };
       });
     },
 
@@ -154,7 +173,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           JSON.stringify(write.snapshot),
           write.paymentId,
           write.txid,
-          write.settled,
+          write.atRest,
           write.holdsSlot,
           write.at,
           key,
@@ -189,13 +208,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
             key,
           ]);
         }
-        return toPayout(row);
+        return fromPayoutRow(row);
       });
     },
 
     async get(key) {
       const row = await getRow(await open(), key);
-      return row ? toPayout(row) : undefined;
+      return row ? fromPayoutRow(row) : undefined;
     },
 
     async findByPaymentId(paymentId) {
@@ -203,7 +222,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         `SELECT * FROM ${s}.payouts WHERE payment_id = $1 LIMIT 1`,
         [paymentId],
       );
-      return rows[0] ? toPayout(rows[0]) : undefined;
+      return rows[0] ? fromPayoutRow(rows[0]) : undefined;
     },
 
     async list(filter: ListFilter = {}) {
@@ -214,7 +233,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         where.push(`state = ANY($${params.length}::text[])`);
       }
       // Written out, not a parameter: only a literal lets the planner prove the partial index.
-      if (filter.settled !== undefined) where.push(filter.settled ? "settled" : "NOT settled");
+      if (filter.atRest !== undefined) where.push(filter.atRest ? "settled" : "NOT settled");
       if (filter.afterKey !== undefined) {
         params.push(filter.afterKey);
         where.push(`key > $${params.length}`);
@@ -224,7 +243,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         `SELECT * FROM ${s}.payouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY key LIMIT $${params.length}`,
         params,
       );
-      return rows.map(toPayout);
+      return rows.map(fromPayoutRow);
     },
 
     async journal(key) {
@@ -232,7 +251,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         `SELECT * FROM ${s}.journal WHERE key = $1 ORDER BY seq`,
         [key],
       );
-      return rows.map(toEntry);
+      return rows.map(fromJournalRow);
     },
 
     async claim(key, owner, ttlMs) {
@@ -262,7 +281,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
          RETURNING *`,
         params,
       );
-      return rows[0] ? toPayout(rows[0]) : undefined;
+      return rows[0] ? fromPayoutRow(rows[0]) : undefined;
     },
 
     async renewAll(owner, ttlMs) {
@@ -355,7 +374,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
     async close() {
       if (owned) await owned.end();
       owned = undefined;
-      if (!options.pool) pool = undefined;
+      if (!settings.pool) pool = undefined;
       ready = undefined;
     },
   };

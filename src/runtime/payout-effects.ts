@@ -3,59 +3,14 @@ import type { ChainTransaction, PiChain, PiPlatform } from "../adapters/types.js
 import { assertPaymentMatches } from "../domain/check-payment.js";
 import { isOngoingPaymentError, PiPaymentsError } from "../domain/errors.js";
 import { PAYOUT_KEY_FIELD } from "../domain/payout-args.js";
-import type {
-  BuildInput,
-  BuildOutput,
-  CancelInput,
-  CompleteInput,
-  CreateInput,
-  CreateOutput,
-  FateInput,
-  FateOutput,
-  FoundTransaction,
-  PaymentOutput,
-  SlotInput,
-  SubmitInput,
-  SubmitOutput,
-  WaitInput,
-} from "../machines/types.js";
+import type { PayoutEffects } from "../machines/payout-effects.js";
+import type { FoundTransaction } from "../machines/types.js";
 import type { PayoutStore } from "../storage/types.js";
 import type { SlotGate } from "./slot-gate.js";
 import { isStray } from "./strays.js";
 
-/** What an effect is told besides its input. */
-export interface ActivityContext {
-  /** Aborted when the payout leaves the state that started the effect, or the runner stops. */
-  signal: AbortSignal;
-  /**
-   * True when the effect starts from a stored snapshot that an earlier run may already
-   * have acted on (a resume after a crash): look before you act again.
-   */
-  replay: boolean;
-}
-
-/** The payout machine's effects, by the names it invokes them with. */
-export interface Activities {
-  /** Waits for the payout's one-incomplete-payment slot. */
-  acquireSlot(input: SlotInput, context: ActivityContext): Promise<object>;
-  /** Creates the Pi payment, or finds the one an earlier attempt made. */
-  createPiPayment(input: CreateInput, context: ActivityContext): Promise<CreateOutput>;
-  /** Builds and signs the transaction (re-reading the payment and the chain first when asked). */
-  buildTransaction(input: BuildInput, context: ActivityContext): Promise<BuildOutput>;
-  /** Sends the stored envelope once and classifies the answer. */
-  submitTransaction(input: SubmitInput, context: ActivityContext): Promise<SubmitOutput>;
-  /** Tells whether the envelope landed, may still land, or never will. */
-  checkFate(input: FateInput, context: ActivityContext): Promise<FateOutput>;
-  /** Completes the payment on Pi. */
-  completePiPayment(input: CompleteInput, context: ActivityContext): Promise<PaymentOutput>;
-  /** Cancels the payment on Pi. */
-  cancelPiPayment(input: CancelInput, context: ActivityContext): Promise<PaymentOutput>;
-  /** Waits until the durable deadline. */
-  wait(input: WaitInput, context: ActivityContext): Promise<object>;
-}
-
-/** What the effects are made of. */
-export interface ActivityDeps {
+/** What the payout machine's effects are made of. */
+export interface PayoutEffectDeps {
   /** Pi's Platform API. */
   platform: PiPlatform;
   /** The Pi blockchain, for the app wallet. */
@@ -69,12 +24,12 @@ export interface ActivityDeps {
 }
 
 /**
- * The effects of the payout machine (Temporal's "activities"). Each one is safe to run
- * again from the same snapshot (DESIGN P2): create looks for its own payment first when
- * it may have run before, submit re-sends the stored envelope, complete and cancel
- * accept Pi's answers to a replay.
+ * The payout machine's effects (Temporal would call them activities), as declared in
+ * `payoutEffects`. Each one is safe to run again from the same snapshot (DESIGN P2): create
+ * looks for its own payment first when it may have run before, submit re-sends the stored
+ * envelope, complete and cancel accept Pi's answers to a replay.
  */
-export function createActivities(deps: ActivityDeps): Activities {
+export function createPayoutEffects(deps: PayoutEffectDeps): PayoutEffects {
   const { platform, chain, store, slots, now } = deps;
 
   const findOurs = async (key: string) =>

@@ -1,35 +1,5 @@
-import type { ResultCodes, SerializedError } from "../domain/errors.js";
-
-/**
- * Errors worth waiting out: the same step may succeed later unchanged (Pi or Horizon
- * down or slow, Pi not having seen a transaction yet, our own payout holding the slot).
- */
-export function isTransient(error: SerializedError): boolean {
-  return error.retryable;
-}
-
-/** The blocker of an `ongoing_payment_found` carries no key of ours: a person must decide. */
-export const FOREIGN_ONGOING_PAYMENT = "FOREIGN_ONGOING_PAYMENT";
-
-/** The failure reason for a chain refusal, named for the person who must act. */
-export function chainFailureCode(codes: ResultCodes): string {
-  const op = codes.operations?.find((code) => code !== "op_success");
-  if (op === "op_underfunded" || codes.transaction === "tx_insufficient_balance")
-    return "INSUFFICIENT_FUNDS";
-  if (op === "op_no_destination") return "DESTINATION_MISSING";
-  if (codes.transaction === "tx_bad_auth" || codes.transaction === "tx_bad_auth_extra")
-    return "WALLET_SIGNATURE_REFUSED";
-  if (codes.transaction === "tx_insufficient_fee") return "FEE_TOO_LOW";
-  return "TRANSACTION_REJECTED";
-}
-
-/** Result codes after which the envelope's fate must be looked up (it may have landed, or be dead). */
-export function needsFateCheck(codes: ResultCodes): boolean {
-  return codes.transaction === "tx_bad_seq" || codes.transaction === "tx_too_late";
-}
-
 /** The reasons a payout stops for a person that the machine itself names: what happened, what to do. */
-export const failureReasons: Record<string, { meaning: string; action: string }> = {
+export const failureReasons = {
   INSUFFICIENT_FUNDS: {
     meaning: "The app wallet lacks the funds for this payout.",
     action: "Top the wallet up, then retry the payout.",
@@ -80,10 +50,7 @@ export const failureReasons: Record<string, { meaning: string; action: string }>
     action:
       "Check that the chain's clock and the time bound agree and that nothing else uses the wallet; then retry.",
   },
-};
+} as const satisfies Record<string, { meaning: string; action: string }>;
 
-/** The message of a failure reason the machine names. */
-export function failureMessage(code: string): string | undefined {
-  const reason = failureReasons[code];
-  return reason ? `${reason.meaning} ${reason.action}` : undefined;
-}
+/** A reason a payout stops that the machine itself names. */
+export type FailureCode = keyof typeof failureReasons;

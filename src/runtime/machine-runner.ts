@@ -1,23 +1,11 @@
-import type { SignedTransaction } from "../adapters/types.js";
 import { isConflictError, serializeError } from "../domain/errors.js";
-import type { PayoutMachine } from "../machines/payout-machine.js";
-import {
-  describeState,
-  isSettled,
-  type PayoutEvent,
-  type PayoutSnapshot,
-  type PendingEffect,
-  pendingEffect,
-  persistPayout,
-  restorePayout,
-  stepPayout,
-} from "../machines/step.js";
-import type { PayoutCommand } from "../machines/types.js";
+import { runEffect } from "../machines/effects.js";
+import type { PendingInvoke } from "../machines/xstate-adapter.js";
 import type { PayoutStore, StoredPayout } from "../storage/types.js";
-import type { Activities } from "./activities.js";
+import type { DurableMachine, MachineEvent } from "./durable-machine.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
+import { eventName } from "./payout-journal.js";
 import type { Scrubber } from "./scrub.js";
-import type { SlotGate } from "./slot-gate.js";
 
 /** A point where the runner awaits: instrumentation, and where crash tests strike. */
 export type ProbePoint =
@@ -27,8 +15,8 @@ export type ProbePoint =
 /** Called (and awaited) at every {@link ProbePoint}. A probe that throws stops the runner as a crash would. */
 export type Probe = (point: ProbePoint) => void | Promise<void>;
 
-/** One saved step of a payout, as subscribers see it. */
-export interface PayoutTransition {
+/** One saved step, as the runtime hands it on (to subscribers, the inspector). */
+export interface SavedStep {
   key: string;
   from: string;
   to: string;
@@ -39,12 +27,19 @@ export interface PayoutTransition {
   payout: StoredPayout;
 }
 
-/** What the runner needs. */
-export interface RunnerDeps {
-  machine: PayoutMachine;
+/** A person's command to a machine: `CANCEL`, `RETRY`. */
+export type Command = { type: string; at: number };
+
+/** A queued command and who waits to know whether the machine took it. */
+export interface QueuedCommand {
+  event: Command;
+  resolve: (accepted: boolean) => void;
+}
+
+/** What a runner needs. */
+export interface RunnerDeps<Snapshot> {
+  machine: DurableMachine<Snapshot>;
   store: PayoutStore;
-  activities: Activities;
-  slots: SlotGate;
   owner: string;
   leaseMs: number;
   /** Renews the leases of every runner of this runtime, in one write. */
@@ -52,73 +47,66 @@ export interface RunnerDeps {
   now: () => number;
   scrub: Scrubber;
   probe: Probe | undefined;
-  onTransition: (transition: PayoutTransition, snapshot: PayoutSnapshot) => void;
-  /**
-   * Tells the chain adapter that this process will not send an envelope (any more): one
-   * built but never saved, or the saved one of a payout this runner stops driving. Frees
-   * the source account's sequence number for this process's next envelope.
-   */
-  forgetEnvelope: (transaction: SignedTransaction) => void;
+  /** After every saved step. */
+  onStep: (step: SavedStep, snapshot: Snapshot) => void;
+  /** A save freed a slot: wake this process's waiters for it. */
+  onSlotFreed: (scope: string) => void;
 }
 
 /** How a run ended. */
 export type RunEnd =
-  | { status: "settled"; payout: StoredPayout }
+  | { status: "at rest"; payout: StoredPayout }
   | { status: "stopped"; reason: "closed" | "lease_lost" | "crashed"; payout: StoredPayout };
 
 const commandReady = Symbol("command");
 
 /**
- * Drives one payout, which it holds the lease of, until it settles or must stop.
+ * Drives one stored machine (a payout), which it holds the lease of, until it rests or must
+ * stop.
  *
  * Each turn: the stored snapshot names one pending effect; the effect runs; its result
  * becomes an event; xstate's pure `transition()` gives the next snapshot; the store saves
- * it (compare-and-set, fenced by the lease, journal line in the same step); only then
- * does the next effect start. So an effect never starts before the state that performs it
- * is durable (DESIGN P1), and a crash anywhere resumes from the last saved state.
+ * it (compare-and-set, fenced by the lease, journal line in the same step); only then does
+ * the next effect start. So an effect never starts before the state that performs it is
+ * durable (DESIGN P1), and a crash anywhere resumes from the last saved state.
  */
-export class PayoutRunner {
+export class MachineRunner<Snapshot> {
   readonly key: string;
   readonly done: Promise<RunEnd>;
   private record: StoredPayout;
-  private snapshot: PayoutSnapshot;
-  private readonly commands: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }> =
-    [];
+  private snapshot: Snapshot;
+  private readonly commands: QueuedCommand[] = [];
   private wakeForCommand: (() => void) | undefined;
   private stopReason: "closed" | "lease_lost" | "crashed" | undefined;
   /** A graceful stop asked while an effect with outside consequences ran: stop once it is saved. */
   private stopAfterStep = false;
-  /** The last save settled the payout and gave the lease up with it. */
+  /** The last save brought it to rest and gave the lease up with it. */
   private leaseReleased = false;
-  private currentEffect: PendingEffect | undefined;
+  private currentEffect: PendingInvoke | undefined;
   private readonly stopController = new AbortController();
 
   constructor(
-    private readonly deps: RunnerDeps,
+    private readonly deps: RunnerDeps<Snapshot>,
     record: StoredPayout,
     options: {
+      /** Nothing was ever acted on from this record (version 1): nothing to replay. */
       fresh: boolean;
-      commands?: Array<{ event: PayoutCommand; resolve: (accepted: boolean) => void }>;
+      commands?: QueuedCommand[];
       /** The runner whose lease was taken over because its process is provably gone. */
       takenOverFrom?: string;
     },
   ) {
     this.key = record.key;
-    // Queued before the loop starts, so that a settled payout sees them on its first turn.
+    // Queued before the loop starts, so that a payout at rest sees them on its first turn.
     this.commands.push(...(options.commands ?? []));
     this.record = record;
-    this.snapshot = restorePayout(record.snapshot, deps.machine);
+    this.snapshot = deps.machine.restore(record.snapshot);
     deps.leases.keep(this.key, () => this.leaseLost());
     this.done = this.loop(options.fresh, options.takenOverFrom);
   }
 
-  /** The latest saved record. */
-  get payout(): StoredPayout {
-    return this.record;
-  }
-
   /** Queues a command; resolves true if the machine accepted it (and it was saved). */
-  send(event: PayoutCommand): Promise<boolean> {
+  send(event: Command): Promise<boolean> {
     return new Promise((resolve) => {
       this.commands.push({ event, resolve });
       this.wakeForCommand?.();
@@ -127,13 +115,12 @@ export class PayoutRunner {
 
   /**
    * Stops the runner. `closed` is graceful: the step in flight is finished and saved (a
-   * wait or a slot queue, which change nothing outside, are cut short), then the lease is
-   * released. `crashed` stops at the next await point and releases nothing, as a killed
-   * process would.
+   * harmless effect, a wait or a slot queue, is cut short), then the lease is released.
+   * `crashed` stops at the next await point and releases nothing, as a killed process would.
    */
   stop(reason: "closed" | "crashed"): void {
     const effect = this.currentEffect;
-    if (reason === "closed" && effect && effect.src !== "wait" && effect.src !== "acquireSlot") {
+    if (reason === "closed" && effect && !this.deps.machine.harmless.has(effect.src)) {
       this.stopAfterStep = true;
       return;
     }
@@ -144,7 +131,7 @@ export class PayoutRunner {
 
   /** The lease keeper found this payout's lease gone: another runner may drive it now. */
   private leaseLost(): void {
-    // A lease given up with the settling save is not lost: the renewal just raced it.
+    // A lease given up with the save that brought it to rest is not lost: the renewal raced it.
     if (!this.stopReason && !this.leaseReleased) {
       this.stopReason = "lease_lost";
       this.stopController.abort();
@@ -153,6 +140,7 @@ export class PayoutRunner {
   }
 
   private async loop(fresh: boolean, takenOverFrom: string | undefined): Promise<RunEnd> {
+    const { machine } = this.deps;
     let replay = !fresh;
     try {
       // The journal says who drives the payout from here, and why nobody waited for the lease.
@@ -167,15 +155,11 @@ export class PayoutRunner {
           this.stopReason = "closed";
           break;
         }
-        // Commands first: RETRY and CANCEL are how a settled (failed) payout moves again.
+        // Commands first: RETRY and CANCEL are how a payout at rest (failed) moves again.
         await this.applyCommands(undefined);
         if (this.stopReason) break;
-        if (isSettled(this.snapshot)) return { status: "settled", payout: this.record };
-        const effect = pendingEffect(this.snapshot, this.deps.machine);
-        if (!effect)
-          throw new Error(
-            `Payout ${this.key} is in ${describeState(this.snapshot).detail} with nothing to do.`,
-          );
+        const effect = machine.pendingEffect(this.snapshot);
+        if (!effect) return { status: "at rest", payout: this.record };
         await this.probe({
           point: "effect:start",
           key: this.key,
@@ -207,16 +191,16 @@ export class PayoutRunner {
               state: this.detail,
             });
             if (this.stopReason) break;
-            await this.commit(next, eventName(next));
+            await this.commit(next);
             kept = true;
             break;
           }
         } finally {
           this.currentEffect = undefined;
           this.stopController.signal.removeEventListener("abort", stop);
-          // An envelope built but not saved is never sent by anyone: give its sequence back
-          // (otherwise this process's next build would wait out the envelope's time bound).
-          if (!kept) void result.then((event) => this.forgetBuilt(event));
+          // A result not saved is never acted on by anyone: let go of what it holds (an
+          // envelope's sequence number, which this process's next build would wait out).
+          if (!kept) void result.then((event) => machine.discardOutput(event.output));
         }
       }
     } catch (error) {
@@ -225,9 +209,8 @@ export class PayoutRunner {
       if (!isConflictError(error) && !(error instanceof ProbeCrash)) throw error;
     } finally {
       this.deps.leases.forget(this.key);
-      // Whoever drives this payout next (here or elsewhere) takes its envelope's fate over.
-      const saved = this.snapshot.context.transaction;
-      if (saved) this.deps.forgetEnvelope(saved);
+      // Whoever drives this payout next (here or elsewhere) takes what it holds over.
+      machine.leave(this.snapshot);
       for (const command of this.commands.splice(0)) command.resolve(false);
       if (
         this.stopReason !== "crashed" &&
@@ -240,22 +223,17 @@ export class PayoutRunner {
     return { status: "stopped", reason: this.stopReason ?? "closed", payout: this.record };
   }
 
-  private forgetBuilt(event: PayoutEvent): void {
-    const built = (event.output as { transaction?: SignedTransaction } | undefined)?.transaction;
-    if (built?.envelope) this.deps.forgetEnvelope(built);
-  }
-
   private get detail(): string {
-    return describeState(this.snapshot).detail;
+    return this.deps.machine.describe(this.snapshot).detail;
   }
 
-  private async probe(point: Parameters<Probe>[0]): Promise<void> {
+  private async probe(point: ProbePoint): Promise<void> {
     if (!this.deps.probe) return;
     try {
       await this.deps.probe(point);
-    } catch (error) {
+    } catch {
       this.stopReason ??= "crashed";
-      throw new ProbeCrash(error);
+      throw new ProbeCrash();
     }
   }
 
@@ -274,21 +252,22 @@ export class PayoutRunner {
    * only if the new snapshot still waits on the same invoke of the same state node (xstate's
    * stopChild actions cannot tell: a restored snapshot has no live children to name).
    */
-  private async applyCommands(running: PendingEffect | undefined): Promise<boolean> {
+  private async applyCommands(running: PendingInvoke | undefined): Promise<boolean> {
+    const { machine, store, owner, leaseMs } = this.deps;
     let stoppedRunning = false;
     for (let command = this.commands.shift(); command; command = this.commands.shift()) {
       if (this.stopReason) {
         command.resolve(false);
         continue;
       }
-      const { snapshot: next } = stepPayout(this.snapshot, command.event, this.deps.machine);
+      const next = machine.step(this.snapshot, command.event);
       if (next === this.snapshot) {
         command.resolve(false);
         continue;
       }
-      // The settling save gave the lease up; a command arriving just after needs it back.
+      // The save that brought it to rest gave the lease up; a command just after needs it back.
       if (this.leaseReleased) {
-        if (!(await this.deps.store.claim(this.key, this.deps.owner, this.deps.leaseMs))) {
+        if (!(await store.claim(this.key, owner, leaseMs))) {
           command.resolve(false);
           continue;
         }
@@ -296,7 +275,7 @@ export class PayoutRunner {
       }
       await this.save(next, command.event.type, {}, command.event.at);
       command.resolve(true);
-      const after = pendingEffect(next, this.deps.machine);
+      const after = machine.pendingEffect(next);
       if (
         running !== undefined &&
         (after?.id !== running.id || after.stateNode !== running.stateNode)
@@ -308,133 +287,78 @@ export class PayoutRunner {
   }
 
   private async execute(
-    effect: PendingEffect,
+    effect: PendingInvoke,
     signal: AbortSignal,
     replay: boolean,
-  ): Promise<PayoutEvent> {
-    const run = this.deps.activities[effect.src as keyof Activities] as (
-      input: unknown,
-      context: unknown,
-    ) => Promise<object>;
+  ): Promise<MachineEvent> {
+    const { machine, now, scrub } = this.deps;
     try {
-      if (!run) throw new Error(`No activity implements the effect "${effect.src}".`);
-      const output = await run(effect.input, { signal, replay });
-      return { type: `xstate.done.actor.${effect.id}`, output: { ...output, at: this.deps.now() } };
+      const output = await runEffect(machine.effects, effect.src, effect.input, { signal, replay });
+      return { type: `xstate.done.actor.${effect.id}`, output: { ...output, at: now() } };
     } catch (error) {
       return {
         type: `xstate.error.actor.${effect.id}`,
-        error: { ...this.deps.scrub(serializeError(error)), at: this.deps.now() },
+        error: { ...scrub(serializeError(error)), at: now() },
       };
     }
   }
 
-  private async commit(event: PayoutEvent, name: string): Promise<void> {
-    const { snapshot: next } = stepPayout(this.snapshot, event, this.deps.machine);
-    await this.save(
-      next,
-      name,
-      journalDetails(event),
+  private async commit(event: MachineEvent): Promise<void> {
+    const next = this.deps.machine.step(this.snapshot, event);
+    const at =
       (event.output as { at?: number } | undefined)?.at ??
-        (event.error as { at?: number } | undefined)?.at,
-    );
+      (event.error as { at?: number } | undefined)?.at;
+    await this.save(next, eventName(event), this.deps.machine.journalDetails(event), at);
   }
 
   private async save(
-    next: PayoutSnapshot,
+    next: Snapshot,
     event: string,
     details: Record<string, unknown>,
     at = this.deps.now(),
   ): Promise<void> {
-    const { scrub, store, owner } = this.deps;
+    const { machine, scrub, store, owner } = this.deps;
     const from = this.detail;
-    const { state, detail } = describeState(next);
     const iso = new Date(at).toISOString();
-    const context = next.context;
-    const releaseSlot = releasesSlot(next) ? context.slotScope : undefined;
-    await this.probe({ point: "save:start", key: this.key, state: detail, event });
+    const write = machine.write(next, iso);
+    const releaseSlot = machine.releasedSlot(next);
+    const scrubbedDetails = scrub(details);
+    await this.probe({ point: "save:start", key: this.key, state: write.stateDetail, event });
     this.record = await store.save(
       this.key,
       this.record.version,
-      {
-        snapshot: scrub(persistPayout(next, this.deps.machine)),
-        state,
-        stateDetail: detail,
-        paymentId: context.paymentId,
-        txid: context.transaction?.txid ?? null,
-        settled: isSettled(next),
-        holdsSlot: releaseSlot === undefined,
-        at: iso,
-      },
-      { at: iso, from, to: detail, event, details: scrub(details), owner },
+      { ...write, snapshot: scrub(write.snapshot) },
+      { at: iso, from, to: write.stateDetail, event, details: scrubbedDetails, owner },
       {
         owner,
         ...(releaseSlot === undefined ? {} : { releaseSlot }),
         // A payout at rest needs no driver: the lease goes in the same step, saving a write.
-        ...(isSettled(next) ? { release: true } : {}),
+        ...(write.atRest ? { release: true } : {}),
+        ...(machine.mustSurvivePowerCut(this.snapshot, next) ? { durable: true } : {}),
       },
     );
-    this.leaseReleased = isSettled(next);
+    this.leaseReleased = write.atRest;
     this.snapshot = next;
-    if (releaseSlot !== undefined) this.deps.slots.notify(releaseSlot);
-    this.deps.onTransition(
+    if (releaseSlot !== undefined) this.deps.onSlotFreed(releaseSlot);
+    this.deps.onStep(
       {
         key: this.key,
         from,
-        to: detail,
+        to: write.stateDetail,
         event,
-        details: scrub(details),
+        details: scrubbedDetails,
         at: iso,
         payout: this.record,
       },
       next,
     );
-    await this.probe({ point: "save:end", key: this.key, state: detail, event });
+    await this.probe({ point: "save:end", key: this.key, state: write.stateDetail, event });
   }
 }
 
 /** A probe threw: the runner stops where it stands, as a killed process would. */
 export class ProbeCrash extends Error {
-  constructor(readonly original: unknown) {
+  constructor() {
     super("The runner was stopped by its probe (a simulated crash).");
   }
-}
-
-/** The slot is freed once no Pi payment of the payout can be open any more. */
-function releasesSlot(snapshot: PayoutSnapshot): boolean {
-  const { state } = describeState(snapshot);
-  if (state === "completed" || state === "cancelled") return true;
-  return state === "failed" && snapshot.context.failure?.paymentOpen === false;
-}
-
-function eventName(event: PayoutEvent): string {
-  const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
-  return match ? `${match[2]}.${match[1]}` : event.type;
-}
-
-/** A few facts about a step for the journal: ids, outcomes, codes; never a whole payload. */
-function journalDetails(event: PayoutEvent): Record<string, unknown> {
-  if (event.error) {
-    const error = event.error as { code?: string; message?: string; retryable?: boolean };
-    return { code: error.code, message: error.message, retryable: error.retryable };
-  }
-  const output = (event.output ?? {}) as Record<string, unknown>;
-  const details: Record<string, unknown> = {};
-  const payment = output.payment as { identifier?: string } | null | undefined;
-  if (payment !== undefined) details.paymentId = payment?.identifier ?? null;
-  if (output.adopted === true) details.adopted = true;
-  if (Array.isArray(output.cancelledStrays)) details.cancelledStrays = output.cancelledStrays;
-  // Transactions with the payment's memo that are not its own: noted, never taken as it.
-  if (Array.isArray(output.ignored) && output.ignored.length > 0) details.ignored = output.ignored;
-  const transaction = output.transaction as
-    | { txid?: string; sequence?: string; maxTime?: number; ledger?: number }
-    | undefined;
-  if (transaction?.txid) {
-    details.txid = transaction.txid;
-    if (transaction.sequence !== undefined) details.sequence = transaction.sequence;
-    if (transaction.maxTime !== undefined) details.maxTime = transaction.maxTime;
-  }
-  for (const field of ["status", "txid", "ledger", "reason", "usedBy", "resultCodes"] as const) {
-    if (output[field] !== undefined) details[field] = output[field];
-  }
-  return details;
 }

@@ -1,11 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { primaryResultCode } from "../adapters/map-horizon-error.js";
+import { createPiChain } from "../adapters/pi-chain.js";
+import { createPiPlatform, type RetryPolicy } from "../adapters/pi-platform.js";
+import type { ExpectedPayment, PiChain, PiPlatform, SignedTransaction } from "../adapters/types.js";
 import { parseAmount } from "../domain/amount.js";
 import { assertPaymentMatches } from "../domain/check-payment.js";
+import type { ChainResultCode } from "../domain/error-catalog.js";
 import {
   ChainError,
   ConfigurationError,
   LifecycleError,
+  PiPaymentsError,
   serializeError,
 } from "../domain/errors.js";
 import { parsePaymentId, parseTxid } from "../domain/ids.js";
@@ -21,10 +27,7 @@ import {
   type UserDTO,
 } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
-import { primaryResultCode } from "./map-horizon-error.js";
-import { createPiChain } from "./pi-chain.js";
-import { createPiPlatform, type RetryPolicy } from "./pi-platform.js";
-import type { ExpectedPayment, PiChain, PiPlatform, SignedTransaction } from "./types.js";
+import { needsFateCheck } from "../machines/submit-outcomes.js";
 
 /** Options of {@link PiNetwork}. */
 export interface PiNetworkOptions {
@@ -235,7 +238,7 @@ export class PiNetwork {
         const code = primaryResultCode(outcome.resultCodes);
         throw new ChainError(
           `The chain refused the transaction of payment ${id}: ${code}.${code === "op_underfunded" || code === "tx_insufficient_balance" ? " The app wallet lacks funds." : ""}`,
-          code.toUpperCase(),
+          code.toUpperCase() as ChainResultCode,
           { resultCodes: outcome.resultCodes, txid: outcome.txid },
         );
       }
@@ -332,17 +335,12 @@ export class PiNetwork {
   }
 }
 
-/** Refused in a way that may hide a landing: only the envelope's fate can tell. */
-function needsFateCheck(codes: { transaction: string }): boolean {
-  return codes.transaction === "tx_bad_seq" || codes.transaction === "tx_too_late";
-}
-
 /** A failure after `sent` went out: nobody knows yet whether it landed, and calling again is safe. */
 function outcomeUnknown(paymentId: string, sent: SignedTransaction, error: unknown): ChainError {
   const cause = serializeError(error);
   return new ChainError(
     `Payment ${paymentId}: transaction ${sent.txid} was sent and may still land, and nothing could tell (${cause.message}). Calling submitPayment again is safe: it resends that transaction or finds it on chain.`,
-    cause.code,
+    error instanceof PiPaymentsError ? error.code : "HORIZON_UNREACHABLE",
     { txid: sent.txid, retryable: true, outcomeUnknown: true, cause: error },
   );
 }

@@ -1,0 +1,73 @@
+import { PiPaymentsError } from "../domain/errors.js";
+import type { PayoutSnapshot } from "../machines/step.js";
+import type { StoredPayout } from "../storage/types.js";
+import { MachineRunner, type QueuedCommand, type RunnerDeps } from "./machine-runner.js";
+
+/** How a runner is started: see {@link MachineRunner}. */
+export interface RunnerStart {
+  fresh: boolean;
+  commands?: QueuedCommand[];
+  takenOverFrom?: string;
+}
+
+/** The runners of one runtime, by payout key: at most one per payout in a process. */
+export class RunnerRegistry {
+  private readonly runners = new Map<string, MachineRunner<PayoutSnapshot>>();
+  private closed = false;
+
+  constructor(private readonly deps: RunnerDeps<PayoutSnapshot>) {}
+
+  get(key: string): MachineRunner<PayoutSnapshot> | undefined {
+    return this.runners.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.runners.has(key);
+  }
+
+  keys(): string[] {
+    return [...this.runners.keys()];
+  }
+
+  /** True once {@link closeAll} ran: no runner starts any more. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** @throws PiPaymentsError `CLOSED` once the runtime is closed */
+  ensureOpen(): void {
+    if (this.closed)
+      throw new PiPaymentsError("This payouts runtime is closed.", { code: "CLOSED" });
+  }
+
+  /**
+   * Starts driving a payout this runtime holds the lease of. Every caller claimed it first,
+   * and the runtime may have closed during that await: a runner started now would drive the
+   * payout beside its next owner, so a closed registry refuses.
+   */
+  start(record: StoredPayout, start: RunnerStart): MachineRunner<PayoutSnapshot> {
+    this.ensureOpen();
+    const runner = new MachineRunner(this.deps, record, {
+      fresh: start.fresh,
+      commands: start.commands ?? [],
+      ...(start.takenOverFrom === undefined ? {} : { takenOverFrom: start.takenOverFrom }),
+    });
+    this.runners.set(record.key, runner);
+    const forget = () => {
+      if (this.runners.get(record.key) === runner) this.runners.delete(record.key);
+    };
+    void runner.done.then(forget, forget);
+    return runner;
+  }
+
+  /**
+   * Stops every runner: gracefully (each finishes its step and releases its lease), or as
+   * a crash would. Resolves once the graceful ones are done.
+   */
+  async closeAll(how: "closed" | "crashed"): Promise<void> {
+    this.closed = true;
+    const running = [...this.runners.values()];
+    for (const runner of running) runner.stop(how);
+    if (how === "closed") await Promise.allSettled(running.map((runner) => runner.done));
+  }
+}

@@ -1,0 +1,79 @@
+import type { PayoutMachine } from "../machines/payout-machine.js";
+import { type PayoutSnapshot, restorePayout } from "../machines/step.js";
+import type { StoredPayout } from "../storage/types.js";
+import { createPayoutInspection, type InspectOption } from "./inspection.js";
+import type { SavedStep } from "./machine-runner.js";
+import { toPayout } from "./payout-view.js";
+import type { Scrubber } from "./scrub.js";
+import type { PayoutStep } from "./types.js";
+
+/** Hands every saved step of this runtime on: to `subscribe()` listeners and the inspector. */
+export interface StepFanOut {
+  /** A saved step. */
+  step(step: SavedStep, snapshot: PayoutSnapshot): void;
+  /** A payout just stored (its first step). */
+  created(payout: StoredPayout): void;
+  subscribe(listener: (step: PayoutStep) => void): () => void;
+  stop(): Promise<void>;
+}
+
+/** The fan-out of one runtime's steps. Neither a listener's bug nor the inspector stops a payout. */
+export function createStepFanOut(deps: {
+  machine: PayoutMachine;
+  scrub: Scrubber;
+  inspect: InspectOption | undefined;
+}): StepFanOut {
+  const listeners = new Set<(step: PayoutStep) => void>();
+  const inspection = deps.inspect
+    ? createPayoutInspection(deps.inspect, deps.machine, deps.scrub)
+    : undefined;
+  // Keep the runtime alive if the inspector cannot start; it only watches.
+  inspection?.catch(() => undefined);
+
+  const step: StepFanOut["step"] = (saved, snapshot) => {
+    if (inspection) {
+      void inspection.then(
+        (i) => i.transition(saved.key, saved.event, saved.details, snapshot),
+        () => undefined,
+      );
+    }
+    if (listeners.size === 0) return;
+    const { details: _details, ...rest } = saved;
+    const event: PayoutStep = { ...rest, payout: toPayout(saved.payout) };
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A subscriber's bug must not stop a payout.
+      }
+    }
+  };
+
+  return {
+    step,
+    created(payout) {
+      step(
+        {
+          key: payout.key,
+          from: "",
+          to: payout.stateDetail,
+          event: payout.snapshot.context.createAttempts > 0 ? "ADOPT" : "PAY",
+          details: {},
+          at: payout.createdAt,
+          payout,
+        },
+        restorePayout(payout.snapshot, deps.machine),
+      );
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop() {
+      await inspection?.then(
+        (i) => i.stop(),
+        () => undefined,
+      );
+    },
+  };
+}
