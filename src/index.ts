@@ -60,6 +60,14 @@ export type { JsonObject, JsonValue } from "./domain/json.js";
 export type { PaymentArgs } from "./domain/payment-args.js";
 export { NETWORKS, type NetworkName, type PaymentDTO, type UserDTO } from "./domain/payment-dto.js";
 export type { PayoutArgs } from "./domain/payout-args.js";
+export type { ConsumeOptions, EventConsumer } from "./events/event-consumer.js";
+export type { PayoutEvents } from "./events/event-feed.js";
+export {
+  PAYOUT_EVENT_VERSION,
+  type PayoutActor,
+  type PayoutEvent,
+  type PayoutEventType,
+} from "./events/payout-event.js";
 export {
   OUTCOME_STATES,
   PAYOUT_STATES,
@@ -69,10 +77,13 @@ export {
 export { PiNetwork, type PiNetworkOptions } from "./pi-network/pi-network.js";
 export { payoutMachine } from "./public-machine.js";
 export {
+  type CommandOptions,
   createPayouts,
   createWorker,
+  type EnqueueOptions,
   type InspectOption,
   type InspectorLike,
+  type OnSettled,
   type PayOptions,
   type Payout,
   type PayoutFilter,
@@ -92,4 +103,5 @@ export {
   startInspectorServer,
 } from "./runtime/inspector-server.js";
 export type { SetupCheck, SetupCheckOptions, SetupReport } from "./runtime/setup-check.js";
+export type * from "./storage/feed-types.js";
 export type * from "./storage/types.js";

@@ -318,6 +318,14 @@ export const ownErrorCodes = {
     action: "Nothing: it goes on once that payout rests. `pi-payments status` shows the holder.",
     retryable: true,
   },
+  ON_SETTLED_FAILED: {
+    source: "PiPaymentsError",
+    meaning:
+      "The host's onSettled hook threw inside the save that brings a payout to rest: the save was rolled back (payout.hookFailure says when it is tried again).",
+    action:
+      "Fix the hook or what it writes to; the step is retried with backoff and never skipped.",
+    retryable: true,
+  },
   CLOSED: {
     source: "PiPaymentsError",
     meaning: "The payouts runtime was closed.",

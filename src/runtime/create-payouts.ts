@@ -1,14 +1,17 @@
 import { createPiChain } from "../adapters/pi-chain.js";
 import { createPiPlatform } from "../adapters/pi-platform.js";
 import { LifecycleError, NotFoundError } from "../domain/errors.js";
+import { createEventFeed } from "../events/event-feed.js";
 import { payoutMachine } from "../machines/payout-machine.js";
 import type { RetryTiming } from "../machines/types.js";
+import { parseCommandOptions } from "./command-options.js";
 import { defaultStore } from "./default-store.js";
 import { createDriver } from "./driver.js";
 import { createIntake } from "./intake.js";
 import { registerInternals } from "./internals.js";
 import { createLeaseClaims } from "./lease-claims.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { onSettledHook } from "./on-settled.js";
 import { type PayoutsOptions, parsePayoutsOptions } from "./options.js";
 import { defaultOwner } from "./owner.js";
 import { payoutDurableMachine } from "./payout-durable-machine.js";
@@ -35,6 +38,8 @@ import type { Payouts } from "./types.js";
  * if (payout.state === "completed") console.log("paid in", payout.txid);
  */
 export function createPayouts(options: PayoutsOptions): Payouts {
+  const tx = (enqueueOptions: { tx?: unknown }) =>
+    enqueueOptions.tx === undefined ? {} : { tx: enqueueOptions.tx };
   const settings = parsePayoutsOptions(options);
   const { now, leaseMs } = settings;
   const platform =
@@ -96,6 +101,15 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     probe: settings.probe,
     onStep: steps.step,
     onSlotFreed: (scope) => slots.notify(scope),
+    onRest: onSettledHook(settings.onSettled, store),
+    // A refusing hook waits as a transient failure does: doubling up to the ceiling.
+    hookBackoffMs: (attempt) =>
+      Math.min(settings.backoff.maxDelayMs, settings.backoff.baseDelayMs * 2 ** (attempt - 1)),
+  });
+  const events = createEventFeed({
+    store,
+    owner,
+    onLocalStep: (wake) => steps.subscribe(() => wake()),
   });
   const claims = createLeaseClaims({ store, owner, leaseMs, runners });
   const driver = createDriver({ store, runners, claims, pollMs: settings.pollMs });
@@ -147,9 +161,10 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       );
     },
 
-    async enqueue(args) {
+    async enqueue(args, enqueueOptions = {}) {
       runners.ensureOpen();
-      const { created, payout } = await insert(args);
+      // Not awaited before the insert: inside a SQLite transaction it must run synchronously.
+      const { created, payout } = await insert(args, tx(enqueueOptions));
       if (created) steps.created(payout);
       return toPayout(payout);
     },
@@ -165,7 +180,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     list: async (filter = {}) => withBlockers(store, await store.list(filter)),
     journal: (key) => store.journal(key),
 
-    async cancel(key) {
+    async cancel(key, commandOptions) {
+      const asked = parseCommandOptions(commandOptions);
       const record = await store.get(key);
       if (!record) throw new NotFoundError(`No payout with key ${key} in this store.`);
       if (record.state === "cancelled") return toPayout(record);
@@ -180,11 +196,12 @@ export function createPayouts(options: PayoutsOptions): Payouts {
           { code: "CANCEL_TOO_LATE" },
         );
       }
-      await driver.command(key, { type: "CANCEL", at: now() });
+      await driver.command(key, { type: "CANCEL", at: now(), ...asked });
       return toPayout(await driver.untilAtRest(key));
     },
 
-    async retry(key) {
+    async retry(key, commandOptions) {
+      const asked = parseCommandOptions(commandOptions);
       const record = await store.get(key);
       if (!record) throw new NotFoundError(`No payout with key ${key} in this store.`);
       if (record.state !== "failed") {
@@ -195,7 +212,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
           },
         );
       }
-      await driver.command(key, { type: "RETRY", at: now() });
+      await driver.command(key, { type: "RETRY", at: now(), ...asked });
       return toPayout(await driver.untilAtRest(key));
     },
 
@@ -204,6 +221,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       runners.ensureOpen();
       return recoverPayments({ platform, store, insert, resume }, recoverOptions);
     },
+    events,
     subscribe: (listener) => steps.subscribe(listener),
     check: (checkOptions) =>
       checkSetup(

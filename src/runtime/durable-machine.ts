@@ -1,6 +1,7 @@
+import type { JsonObject } from "../domain/json.js";
 import type { EffectImplementations } from "../machines/effects.js";
 import type { PendingInvoke } from "../machines/xstate-adapter.js";
-import type { PayoutWrite } from "../storage/types.js";
+import type { PayoutWrite, StoredPayout } from "../storage/types.js";
 
 /** Any event a driven machine takes: a person's command, or an effect's done or error event. */
 export type MachineEvent = { type: string; at?: number; output?: unknown; error?: unknown };
@@ -25,6 +26,11 @@ export interface DurableMachine<Snapshot> {
   mustSurvivePowerCut(previous: Snapshot, next: Snapshot): boolean;
   /** The slot scope a save of this snapshot frees (the runtime wakes its waiters), if any. */
   releasedSlot(snapshot: Snapshot): string | undefined;
+  /**
+   * The public, secret-free view of a stored record, as the journal keeps it with each step
+   * for the event feed (and as `onSettled` receives it).
+   */
+  view(record: StoredPayout): JsonObject;
   /** A few facts about a step for the journal: ids, outcomes, codes; never a payload. */
   journalDetails(event: MachineEvent): Record<string, unknown>;
   /** Lets go of what an effect's result holds when it is not saved (never acted on). */

@@ -1,9 +1,11 @@
 import { ValidationError } from "../domain/errors.js";
+import type { JsonObject } from "../domain/json.js";
 import type { NetworkName } from "../domain/payment-dto.js";
 import { type PayoutArgs, parsePayoutArgs } from "../domain/payout-args.js";
 import { startPayout } from "../machines/step.js";
 import type { PayoutIntent, RetryTiming } from "../machines/types.js";
 import type { PayoutStore, StoredPayout } from "../storage/types.js";
+import { toPayout } from "./payout-view.js";
 import { payoutWrite } from "./payout-write.js";
 import type { Scrubber } from "./scrub.js";
 
@@ -13,6 +15,8 @@ export interface InsertOptions {
   adopt?: boolean;
   /** Leased to this runtime at once (pay() drives what it creates; enqueue leaves it to workers). */
   lease?: boolean;
+  /** The host's open transaction to store it in (see `CreateOptions.tx`). */
+  tx?: unknown;
 }
 
 /** Stores a payout's intent once per key; a key used again with other arguments is refused. */
@@ -33,7 +37,9 @@ export function createIntake(deps: {
   owner: string;
   leaseMs: number;
 }): Insert {
-  return async (args, { adopt = false, lease = false } = {}) => {
+  // Synchronous up to the store's create: on SQLite, enqueue({ tx }) runs inside the host's
+  // synchronous transaction function, so nothing may be awaited before the insert.
+  return async (args, { adopt = false, lease = false, tx } = {}) => {
     const valid = parsePayoutArgs(args);
     const intent: PayoutIntent = {
       uid: valid.uid,
@@ -52,9 +58,20 @@ export function createIntake(deps: {
       at: deps.now(),
     });
     const at = new Date(deps.now()).toISOString();
-    const write = payoutWrite(snapshot, at);
+    const raw = payoutWrite(snapshot, at);
+    const write = { ...raw, snapshot: deps.scrub(raw.snapshot) };
+    const first: StoredPayout = {
+      key: valid.key,
+      intent,
+      ...write,
+      hookFailure: null,
+      version: 1,
+      lease: null,
+      createdAt: at,
+      updatedAt: at,
+    };
     const result = await deps.store.create(
-      { key: valid.key, intent, write: { ...write, snapshot: deps.scrub(write.snapshot) } },
+      { key: valid.key, intent, write },
       {
         at,
         from: null,
@@ -62,8 +79,12 @@ export function createIntake(deps: {
         event: adopt ? "ADOPT" : "PAY",
         details: { uid: valid.uid, amount: valid.amount },
         owner: deps.owner,
+        view: deps.scrub(toPayout(first)) as unknown as JsonObject,
       },
-      lease ? { owner: deps.owner, ttlMs: deps.leaseMs } : undefined,
+      {
+        ...(lease ? { lease: { owner: deps.owner, ttlMs: deps.leaseMs } } : {}),
+        ...(tx === undefined ? {} : { tx }),
+      },
     );
     if (!result.created && !sameIntent(result.payout.intent, intent)) {
       throw new ValidationError(

@@ -1,64 +1,28 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { isConflictError, serializeError } from "../domain/errors.js";
 import { runEffect } from "../machines/effects.js";
 import type { PendingInvoke } from "../machines/xstate-adapter.js";
-import type { PayoutStore, StoredPayout } from "../storage/types.js";
-import type { DurableMachine, MachineEvent } from "./durable-machine.js";
-import type { LeaseKeeper } from "./lease-keeper.js";
+import type { StoredPayout } from "../storage/types.js";
+import type { MachineEvent } from "./durable-machine.js";
 import { eventName } from "./payout-journal.js";
-import type { Scrubber } from "./scrub.js";
+import { HookError, HookRefused, restHookFor, saveHookRefusal, upcoming } from "./rest-hook.js";
+import type { Command, ProbePoint, QueuedCommand, RunEnd, RunnerDeps } from "./runner-types.js";
 
-/** A point where the runner awaits: instrumentation, and where crash tests strike. */
-export type ProbePoint =
-  | { point: "effect:start" | "effect:end"; key: string; effect: string; state: string }
-  | { point: "save:start" | "save:end"; key: string; state: string; event: string };
-
-/** Called (and awaited) at every {@link ProbePoint}. A probe that throws stops the runner as a crash would. */
-export type Probe = (point: ProbePoint) => void | Promise<void>;
-
-/** One saved step, as the runtime hands it on (to subscribers, the inspector). */
-export interface SavedStep {
-  key: string;
-  from: string;
-  to: string;
-  event: string;
-  /** The journal line's facts about the step. */
-  details: Record<string, unknown>;
-  at: string;
-  payout: StoredPayout;
-}
-
-/** A person's command to a machine: `CANCEL`, `RETRY`. */
-export type Command = { type: string; at: number };
-
-/** A queued command and who waits to know whether the machine took it. */
-export interface QueuedCommand {
-  event: Command;
-  resolve: (accepted: boolean) => void;
-}
-
-/** What a runner needs. */
-export interface RunnerDeps<Snapshot> {
-  machine: DurableMachine<Snapshot>;
-  store: PayoutStore;
-  owner: string;
-  leaseMs: number;
-  /** Renews the leases of every runner of this runtime, in one write. */
-  leases: LeaseKeeper;
-  now: () => number;
-  scrub: Scrubber;
-  probe: Probe | undefined;
-  /** After every saved step. */
-  onStep: (step: SavedStep, snapshot: Snapshot) => void;
-  /** A save freed a slot: wake this process's waiters for it. */
-  onSlotFreed: (scope: string) => void;
-}
-
-/** How a run ended. */
-export type RunEnd =
-  | { status: "at rest"; payout: StoredPayout }
-  | { status: "stopped"; reason: "closed" | "lease_lost" | "crashed"; payout: StoredPayout };
+export type {
+  Command,
+  Probe,
+  ProbePoint,
+  QueuedCommand,
+  RestHook,
+  RunEnd,
+  RunnerDeps,
+  SavedStep,
+} from "./runner-types.js";
 
 const commandReady = Symbol("command");
+
+/** Doubling from 1 s to 5 min: a broken hook is retried for ever, never in a tight loop. */
+const defaultHookBackoff = (attempt: number) => Math.min(300_000, 1000 * 2 ** (attempt - 1));
 
 /**
  * Drives one stored machine (a payout), which it holds the lease of, until it rests or must
@@ -84,6 +48,8 @@ export class MachineRunner<Snapshot> {
   private leaseReleased = false;
   private currentEffect: PendingInvoke | undefined;
   private readonly stopController = new AbortController();
+  /** Refusals of the rest hook in a row (carried over from the store across processes). */
+  private hookAttempts: number;
 
   constructor(
     private readonly deps: RunnerDeps<Snapshot>,
@@ -100,6 +66,7 @@ export class MachineRunner<Snapshot> {
     // Queued before the loop starts, so that a payout at rest sees them on its first turn.
     this.commands.push(...(options.commands ?? []));
     this.record = record;
+    this.hookAttempts = record.hookFailure?.attempts ?? 0;
     this.snapshot = deps.machine.restore(record.snapshot);
     deps.leases.keep(this.key, () => this.leaseLost());
     this.done = this.loop(options.fresh, options.takenOverFrom);
@@ -191,8 +158,15 @@ export class MachineRunner<Snapshot> {
               state: this.detail,
             });
             if (this.stopReason) break;
-            await this.commit(next);
-            kept = true;
+            try {
+              await this.commit(next);
+              kept = true;
+            } catch (error) {
+              if (!(error instanceof HookRefused)) throw error;
+              // Nothing of the step was saved: the effect before it runs again (it is
+              // repeatable, as after a crash), and its result is saved with the hook again.
+              replay = true;
+            }
             break;
           }
         } finally {
@@ -225,6 +199,26 @@ export class MachineRunner<Snapshot> {
 
   private get detail(): string {
     return this.deps.machine.describe(this.snapshot).detail;
+  }
+
+  /**
+   * Journals the hook's refusal with the machine unchanged (status, list and the events show
+   * it), waits the backoff, and has the caller try the step again.
+   */
+  private async hookRefused(error: HookError): Promise<never> {
+    this.hookAttempts += 1;
+    const delay = (this.deps.hookBackoffMs ?? defaultHookBackoff)(this.hookAttempts);
+    const { record, step } = await saveHookRefusal(this.deps, {
+      record: this.record,
+      snapshot: this.snapshot,
+      attempts: this.hookAttempts,
+      delayMs: delay,
+      error,
+    });
+    this.record = record;
+    this.deps.onStep(step, this.snapshot);
+    await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
+    throw new HookRefused();
   }
 
   private async probe(point: ProbePoint): Promise<void> {
@@ -273,7 +267,20 @@ export class MachineRunner<Snapshot> {
         }
         this.leaseReleased = false;
       }
-      await this.save(next, command.event.type, {}, command.event.at);
+      const { by, reason } = command.event;
+      try {
+        await this.save(
+          next,
+          command.event.type,
+          { ...(by === undefined ? {} : { by }), ...(reason === undefined ? {} : { reason }) },
+          command.event.at,
+        );
+      } catch (error) {
+        if (!(error instanceof HookRefused)) throw error;
+        // The command's step was rolled back with the hook: it is tried again next turn.
+        this.commands.unshift(command);
+        return stoppedRunning;
+      }
       command.resolve(true);
       const after = machine.pendingEffect(next);
       if (
@@ -320,23 +327,33 @@ export class MachineRunner<Snapshot> {
     const { machine, scrub, store, owner } = this.deps;
     const from = this.detail;
     const iso = new Date(at).toISOString();
-    const write = machine.write(next, iso);
+    const raw = machine.write(next, iso);
+    const write = { ...raw, snapshot: scrub(raw.snapshot) };
     const releaseSlot = machine.releasedSlot(next);
     const scrubbedDetails = scrub(details);
+    const view = machine.view(upcoming(this.record, write));
+    const hook = restHookFor(this.deps, this.record, write, view);
     await this.probe({ point: "save:start", key: this.key, state: write.stateDetail, event });
-    this.record = await store.save(
-      this.key,
-      this.record.version,
-      { ...write, snapshot: scrub(write.snapshot) },
-      { at: iso, from, to: write.stateDetail, event, details: scrubbedDetails, owner },
-      {
-        owner,
-        ...(releaseSlot === undefined ? {} : { releaseSlot }),
-        // A payout at rest needs no driver: the lease goes in the same step, saving a write.
-        ...(write.atRest ? { release: true } : {}),
-        ...(machine.mustSurvivePowerCut(this.snapshot, next) ? { durable: true } : {}),
-      },
-    );
+    try {
+      this.record = await store.save(
+        this.key,
+        this.record.version,
+        write,
+        { at: iso, from, to: write.stateDetail, event, details: scrubbedDetails, owner, view },
+        {
+          owner,
+          ...(releaseSlot === undefined ? {} : { releaseSlot }),
+          // A payout at rest needs no driver: the lease goes in the same step, saving a write.
+          ...(write.atRest ? { release: true } : {}),
+          ...(machine.mustSurvivePowerCut(this.snapshot, next) ? { durable: true } : {}),
+          ...(hook ? { within: hook } : {}),
+        },
+      );
+    } catch (error) {
+      if (error instanceof HookError) await this.hookRefused(error);
+      throw error;
+    }
+    if (hook) this.hookAttempts = 0;
     this.leaseReleased = write.atRest;
     this.snapshot = next;
     if (releaseSlot !== undefined) this.deps.onSlotFreed(releaseSlot);

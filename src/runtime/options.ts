@@ -6,6 +6,14 @@ import type { PayoutEffects } from "../machines/payout-effects.js";
 import type { PayoutStore } from "../storage/types.js";
 import type { InspectOption } from "./inspection.js";
 import type { Probe } from "./machine-runner.js";
+import type { Payout } from "./payout-view.js";
+
+/**
+ * The host's hook inside the save that brings a payout to rest. `tx` is the store's
+ * transaction handle: a better-sqlite3 `Database` on SQLite, a pg client on PostgreSQL.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the handle's type is the store's; annotate `tx` with it.
+export type OnSettled = (payout: Payout, tx: any) => void | Promise<void>;
 
 const fn = <T>(what: string) =>
   z.custom<T>((v) => typeof v === "function", `must be a function (${what})`);
@@ -99,6 +107,16 @@ export const payoutsOptionsSchema = z.strictObject({
       "must map effect names to functions",
     )
     .optional(),
+  /**
+   * Runs inside the transaction that saves a payout's arrival at rest (completed, cancelled,
+   * failed), so that the host's own write (mark the order refunded) commits with it or not
+   * at all. `tx` is the store's transaction: on SQLite the better-sqlite3 database (share
+   * your file: `createSqliteStore({ database: yourDb })`; the hook must be synchronous), on
+   * PostgreSQL a pg client inside the transaction. A throw rolls the step back; it is
+   * journaled, shown in `payout.hookFailure`, and tried again with `backoff`, never skipped.
+   * Needs a SQL store.
+   */
+  onSettled: fn<OnSettled>("onSettled(payout, tx)").optional(),
   /** Awaited at every await point of every payout: instrumentation, and crash tests. */
   probe: fn<Probe>("a probe").optional(),
   /** The clock, in ms. @default Date.now */

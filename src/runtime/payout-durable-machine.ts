@@ -1,4 +1,5 @@
 import type { SignedTransaction } from "../adapters/types.js";
+import type { JsonObject } from "../domain/json.js";
 import { mustSurvivePowerCut } from "../machines/payout-durability.js";
 import type { PayoutEffects } from "../machines/payout-effects.js";
 import type { PayoutMachine } from "../machines/payout-machine.js";
@@ -13,6 +14,7 @@ import {
 } from "../machines/step.js";
 import type { DurableMachine } from "./durable-machine.js";
 import { payoutJournalDetails } from "./payout-journal.js";
+import { toPayout } from "./payout-view.js";
 import { payoutWrite } from "./payout-write.js";
 
 /** What the payout machine needs besides itself to be driven. */
@@ -39,6 +41,7 @@ export function payoutDurableMachine(deps: PayoutDriving): DurableMachine<Payout
     mustSurvivePowerCut,
     releasedSlot: (snapshot) => (holdsSlot(snapshot) ? undefined : snapshot.context.slotScope),
     journalDetails: payoutJournalDetails,
+    view: (record) => toPayout(record) as unknown as JsonObject,
     discardOutput: (output) => {
       const built = (output as { transaction?: SignedTransaction } | undefined)?.transaction;
       // Only a built envelope (one with bytes to send) holds a sequence number.

@@ -3,7 +3,7 @@ import type { SerializedError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json.js";
 import type { PaymentDTO } from "../domain/payment-dto.js";
 import type { PayoutFailure, PayoutState } from "../machines/types.js";
-import type { StoredPayout } from "../storage/types.js";
+import type { HookFailure, StoredPayout } from "../storage/types.js";
 
 /** A payout as `pay()`, `get()` and `list()` return it. */
 export interface Payout {
@@ -45,6 +45,11 @@ export interface Payout {
    * state and its failure (a failed one keeps the slot while its Pi payment is open).
    */
   blockedBy: SlotBlocker | null;
+  /**
+   * The host's `onSettled` hook threw inside the save that would bring it to rest: that save
+   * was rolled back and is tried again at `nextAttemptAt` (never skipped).
+   */
+  hookFailure: HookFailure | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -80,6 +85,7 @@ export function toPayout(stored: StoredPayout): Payout {
     cancelRequested: context.cancelRequested,
     deadTransactions: context.deadTransactions,
     blockedBy: null,
+    hookFailure: stored.hookFailure,
     version: stored.version,
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,

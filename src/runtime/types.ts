@@ -1,5 +1,6 @@
 import type { NetworkName, PaymentDTO } from "../domain/payment-dto.js";
 import type { PayoutArgs } from "../domain/payout-args.js";
+import type { PayoutEvents } from "../events/event-feed.js";
 import type { PayoutState } from "../machines/types.js";
 import type { JournalEntry, PayoutStore } from "../storage/types.js";
 import type { Payout } from "./payout-view.js";
@@ -56,6 +57,27 @@ export interface PayoutFilter {
   afterKey?: string;
 }
 
+/** Who asks for a cancel or a retry, and why: journaled, and in the events' `actor`. */
+export interface CommandOptions {
+  /** The person (or system) asking, e.g. an operator's login. */
+  by?: string;
+  /** Why, in a few words. */
+  reason?: string;
+}
+
+/** Options of `enqueue()`. */
+export interface EnqueueOptions {
+  /**
+   * Your open transaction to store the payout in, so that it exists if and only if your
+   * transaction commits (an order marked "refunding" always has its payout). SQLite: the
+   * better-sqlite3 database the store was created with (`createSqliteStore({ database })`),
+   * inside `db.transaction(…)`: the payout is inserted before `enqueue` returns its promise.
+   * PostgreSQL: the pg client your transaction runs on. A worker (or `resume()`) drives it
+   * once you commit.
+   */
+  tx?: unknown;
+}
+
 /** The durable payouts API. */
 export interface Payouts {
   /** The app wallet's public address. */
@@ -71,7 +93,7 @@ export interface Payouts {
    */
   pay(args: PayoutArgs, options?: PayOptions): Promise<Payout>;
   /** Stores a payout without driving it (a worker will); resolves with it at once. */
-  enqueue(args: PayoutArgs): Promise<Payout>;
+  enqueue(args: PayoutArgs, options?: EnqueueOptions): Promise<Payout>;
   /** The payout with this key, if any. */
   get(key: string): Promise<Payout | undefined>;
   /** The payout that holds this Pi payment id, if any. */
@@ -86,14 +108,19 @@ export interface Payouts {
    * its envelope provably cannot land (if it lands, the payout completes instead).
    * @throws LifecycleError `CANCEL_TOO_LATE` once the user is paid
    */
-  cancel(key: string): Promise<Payout>;
+  cancel(key: string, options?: CommandOptions): Promise<Payout>;
   /** Takes a failed payout up again from where it stopped. */
-  retry(key: string): Promise<Payout>;
+  retry(key: string, options?: CommandOptions): Promise<Payout>;
   /** Drives every unfinished payout on from its stored snapshot; with `wait`, until each rests. */
   resume(options?: { wait?: boolean }): Promise<Payout[]>;
   /** Resumes, after looking at Pi's incomplete payments: adopts ours, reports the others. */
   recover(options?: { adoptOrphans?: boolean; wait?: boolean }): Promise<RecoveryReport>;
-  /** Calls `listener` after every saved step of every payout this runtime drives. */
+  /**
+   * The durable event feed: every saved step of every payout in the store, whoever drove it
+   * (another worker, the command line), read by polling or by named durable consumers.
+   */
+  readonly events: PayoutEvents;
+  /** Calls `listener` after every saved step of every payout this runtime drives (in-process, not durable). */
   subscribe(listener: (step: PayoutStep) => void): () => void;
   /**
    * Checks the setup in a few seconds, a verdict per line: Pi accepts the API key, Horizon

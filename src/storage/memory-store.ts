@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { ConflictError } from "../domain/errors.js";
+import { ConflictError, ValidationError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import { compareKeys } from "./key-order.js";
+import { createMemoryFeed } from "./memory-feed.js";
 import type {
   JournalEntry,
   JournalInput,
@@ -45,7 +46,8 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
   const journals = new Map<string, JournalEntry[]>();
   const leases = new Map<string, Lease>();
   const slots = new Map<string, string>();
-  let seq = 0;
+  /** Every journal line in `seq` order: the feed reads it. */
+  const lines: JournalEntry[] = [];
 
   const copy = <T>(value: T): T => structuredClone(value);
   const live = (lease: Lease | undefined) => lease !== undefined && lease.expiresAt > now();
@@ -60,8 +62,15 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
   };
 
   const append = (key: string, version: number, entry: JournalInput) => {
-    seq += 1;
-    const line: JournalEntry = { ...copy(entry), seq, key, version };
+    const line: JournalEntry = {
+      ...copy(entry),
+      view: entry.view === undefined ? null : copy(entry.view),
+      seq: lines.length + 1,
+      position: lines.length + 1,
+      key,
+      version,
+    };
+    lines.push(line);
     journals.set(key, [...(journals.get(key) ?? []), line]);
   };
 
@@ -82,14 +91,26 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
     txid: write.txid,
     atRest: write.atRest,
     holdsSlot: write.holdsSlot,
+    hookFailure: write.hookFailure ? copy(write.hookFailure) : null,
     createdAt,
     updatedAt: write.at,
   });
 
   return {
     name: "memory",
+    // Nothing to share: a host transaction cannot span memory.
+    hostTransactions: false,
+    ...createMemoryFeed(lines, now),
 
-    async create({ key, intent, write }, entry, lease) {
+    async create({ key, intent, write }, entry, createOptions = {}) {
+      if (createOptions.tx !== undefined) {
+        throw new ValidationError(
+          "The memory store has no transactions to share: enqueue({ tx }) needs SQLite or PostgreSQL.",
+          [{ path: "tx", message: "not supported by the memory store" }],
+          "INVALID_OPTIONS",
+        );
+      }
+      const { lease } = createOptions;
       const existing = payouts.get(key);
       if (existing) return { created: false, payout: view(existing) };
       const payout = fromWrite(key, intent, write, 1, write.at);
@@ -119,6 +140,13 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
             { key },
           );
         }
+      }
+      if (saveOptions.within !== undefined) {
+        throw new ValidationError(
+          "The memory store has no transactions to share: onSettled needs SQLite or PostgreSQL.",
+          [{ path: "onSettled", message: "not supported by the memory store" }],
+          "INVALID_OPTIONS",
+        );
       }
       const next = fromWrite(key, current.intent, write, expectedVersion + 1, current.createdAt);
       payouts.set(key, next);

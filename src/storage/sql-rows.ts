@@ -20,6 +20,7 @@ export interface PayoutRow {
   updated_at: Date | string;
   lease_owner: string | null;
   lease_expires_at: Date | string | number | null;
+  hook_failure: string | null;
 }
 
 /** A journal row as the SQL stores read it. */
@@ -33,6 +34,9 @@ export interface JournalRow {
   details: string;
   version: number;
   owner: string | null;
+  view: string | null;
+  /** PostgreSQL only: the line's place in the feed, given after commit (null until then). */
+  feed_seq?: string | number | null;
 }
 
 const iso = (value: Date | string | number) => new Date(value).toISOString();
@@ -55,6 +59,7 @@ export function fromPayoutRow(row: PayoutRow): StoredPayout {
       row.lease_owner === null || row.lease_expires_at === null
         ? null
         : { owner: row.lease_owner, expiresAt: iso(row.lease_expires_at) },
+    hookFailure: row.hook_failure === null ? null : JSON.parse(row.hook_failure),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -72,5 +77,12 @@ export function fromJournalRow(row: JournalRow): JournalEntry {
     details: JSON.parse(row.details),
     version: Number(row.version),
     owner: row.owner,
+    view: row.view === null || row.view === undefined ? null : JSON.parse(row.view),
+    position:
+      row.feed_seq === undefined
+        ? Number(row.seq)
+        : row.feed_seq === null
+          ? null
+          : Number(row.feed_seq),
   };
 }

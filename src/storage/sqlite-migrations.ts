@@ -44,4 +44,25 @@ export const sqliteMigrations: readonly string[] = [
   // matches more terms, and would take payouts_unsettled (settled, created_at) and sort.
   `CREATE INDEX payouts_unsettled_key ON payouts (settled, key) WHERE settled = 0;
    CREATE INDEX payouts_lease_owner ON payouts (lease_owner) WHERE lease_owner IS NOT NULL;`,
+  // 4. The event feed: each journal line keeps the payout as of its step (secret-free);
+  // named consumers keep a cursor and a lease; dead letters keep what a consumer gave up on.
+  // A payout remembers an onSettled hook that refused its last step.
+  `ALTER TABLE journal ADD COLUMN view TEXT;
+   ALTER TABLE payouts ADD COLUMN hook_failure TEXT;
+   CREATE TABLE consumers (
+     name TEXT PRIMARY KEY,
+     cursor INTEGER NOT NULL,
+     owner TEXT,
+     lease_expires_at INTEGER,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE dead_letters (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     consumer TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     error TEXT NOT NULL,
+     at TEXT NOT NULL,
+     UNIQUE (consumer, seq)
+   );`,
 ];

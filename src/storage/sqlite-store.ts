@@ -1,8 +1,9 @@
 import Database from "better-sqlite3";
 import { z } from "zod";
-import { ConflictError, StorageError } from "../domain/errors.js";
+import { ConflictError, StorageError, ValidationError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "./sql-rows.js";
+import { createSqliteFeed } from "./sqlite-feed.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
 import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "./types.js";
 
@@ -50,7 +51,7 @@ const sqliteStoreOptionsSchema = z
 export type SqliteStoreOptions = NonNullable<z.input<typeof sqliteStoreOptionsSchema>>;
 
 const columns =
-  "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at";
+  "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at, hook_failure";
 
 /**
  * The embedded default store: one SQLite file (WAL), shared safely by several processes
@@ -105,7 +106,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
 
   const append = (key: string, version: number, entry: JournalInput) => {
     sql(
-      "INSERT INTO journal (key, at, from_state, to_state, event, details, version, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO journal (key, at, from_state, to_state, event, details, version, owner, view) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       key,
       entry.at,
@@ -115,6 +116,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       JSON.stringify(entry.details),
       version,
       entry.owner,
+      entry.view ? JSON.stringify(entry.view) : null,
     );
   };
 
@@ -126,6 +128,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     write.txid,
     write.atRest ? 1 : 0,
     write.holdsSlot ? 1 : 0,
+    write.hookFailure ? JSON.stringify(write.hookFailure) : null,
     write.at,
   ];
 
@@ -149,16 +152,20 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
 
   return {
     name: "sqlite",
+    hostTransactions: "sync",
+    ...createSqliteFeed(sql, now),
 
-    async create({ key, intent, write }, entry, lease) {
+    async create({ key, intent, write }, entry, createOptions = {}) {
+      const { lease, tx } = createOptions;
       const database = open();
+      if (tx !== undefined && tx !== database) throw notThisDatabase("tx");
       const insert = database.transaction(() => {
         const existing = getRow(key);
         if (existing) return { created: false, payout: fromPayoutRow(existing) };
         // A new payout may come leased to its creator: one insert, no second write.
         sql(
-          `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, updated_at, version, created_at, lease_owner, lease_expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+          `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, hook_failure, updated_at, version, created_at, lease_owner, lease_expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
         ).run(
           key,
           JSON.stringify(intent),
@@ -170,6 +177,9 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
         append(key, 1, entry);
         return { created: true, payout: fromPayoutRow(getRow(key)!) };
       });
+      // Inside the host's transaction (a savepoint): done before this returns, committed
+      // (and synced) with the host's commit or not at all.
+      if (tx !== undefined) return insert();
       // An intent accepted must survive a power cut: the caller was told it is stored.
       return durably(() => insert.immediate(), true);
     },
@@ -182,7 +192,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
         const params: unknown[] = [...writeParams(write), key, expectedVersion];
         if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
         const updated = sql(
-          `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, holds_slot = ?, updated_at = ?, version = version + 1${
+          `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, holds_slot = ?, hook_failure = ?, updated_at = ?, version = version + 1${
             saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
           }
                WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
@@ -199,6 +209,11 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
         append(key, expectedVersion + 1, entry);
         if (saveOptions.releaseSlot !== undefined) {
           sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(saveOptions.releaseSlot, key);
+        }
+        // The host's write joins this transaction; a throw rolls the whole save back.
+        if (saveOptions.within !== undefined) {
+          const result = saveOptions.within(database);
+          if (isThenable(result)) throw asyncHookRefused();
         }
         return fromPayoutRow(updated);
       });
@@ -337,4 +352,26 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       statements = new Map();
     },
   };
+}
+
+/** A handle that is not the store's own connection cannot share its transaction. */
+function notThisDatabase(option: string): ValidationError {
+  return new ValidationError(
+    `Invalid ${option}: pass the store's own better-sqlite3 database (create the store with createSqliteStore({ database: yourDb }) and pass yourDb): a SQLite transaction belongs to one connection.`,
+    [{ path: option, message: "must be the store's own database handle" }],
+    "INVALID_OPTIONS",
+  );
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
+}
+
+/** better-sqlite3 runs a transaction synchronously: work awaited inside would run after it. */
+function asyncHookRefused(): ValidationError {
+  return new ValidationError(
+    "onSettled returned a promise on a SQLite store: its work would run outside the transaction, so the save was rolled back. On SQLite, do the host's write synchronously with the better-sqlite3 handle it is given.",
+    [{ path: "onSettled", message: "must be synchronous on a SQLite store" }],
+    "INVALID_OPTIONS",
+  );
 }

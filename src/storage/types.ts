@@ -1,5 +1,8 @@
+import type { SerializedError } from "../domain/errors.js";
+import type { JsonObject } from "../domain/json.js";
 import type { PersistedPayoutSnapshot } from "../machines/step.js";
 import type { PayoutIntent, PayoutState } from "../machines/types.js";
+import type { FeedStore } from "./feed-types.js";
 
 /** A payout as stored. */
 export interface StoredPayout {
@@ -21,6 +24,8 @@ export interface StoredPayout {
   holdsSlot: boolean;
   /** Its lease as stored, live or expired (on the store's clock); null if it has none. */
   lease: PayoutLease | null;
+  /** The host's `onSettled` hook refused to commit this payout's last step; null otherwise. */
+  hookFailure: HookFailure | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -31,6 +36,21 @@ export interface PayoutLease {
   owner: string;
   /** When it ends, ISO 8601; it may already have. */
   expiresAt: string;
+}
+
+/**
+ * The host's `onSettled` hook threw inside the save that would have brought the payout to
+ * rest: that save was rolled back, and is tried again (the effect before it is repeatable).
+ */
+export interface HookFailure {
+  /** Failed attempts in a row. */
+  attempts: number;
+  /** What the hook threw, secret-free. */
+  error: SerializedError;
+  /** When it last failed, ISO 8601. */
+  at: string;
+  /** When the next attempt starts, ISO 8601. */
+  nextAttemptAt: string;
 }
 
 /** What one save writes. */
@@ -50,12 +70,20 @@ export interface PayoutWrite {
   holdsSlot: boolean;
   /** Runtime time of the change, ISO 8601. */
   at: string;
+  /** Set only by the save that records an `onSettled` failure; every other save clears it. */
+  hookFailure?: HookFailure | null;
 }
 
 /** One line of a payout's audit trail. Never holds a secret. */
 export interface JournalEntry {
-  /** Store-wide order. */
+  /** Store-wide, unique, in insert order (a payout's lines in the order of its steps). */
   seq: number;
+  /**
+   * The line's place in the event feed: commit order, so that a cursor never skips a line
+   * that committed late. Equal to `seq` on SQLite and in memory; on PostgreSQL given just
+   * after commit, null until then.
+   */
+  position: number | null;
   key: string;
   /** Runtime time, ISO 8601. */
   at: string;
@@ -71,10 +99,17 @@ export interface JournalEntry {
   version: number;
   /** The runner (process) that made the step. */
   owner: string | null;
+  /**
+   * The payout as of this step, secret-free, as the event feed hands it on (the public
+   * view, without `blockedBy`). Null on lines written before the feed existed.
+   */
+  view: JsonObject | null;
 }
 
 /** A journal line as the runtime writes it. */
-export type JournalInput = Omit<JournalEntry, "seq" | "key" | "version">;
+export type JournalInput = Omit<JournalEntry, "seq" | "position" | "key" | "version" | "view"> & {
+  view?: JsonObject | null;
+};
 
 /** What `list()` filters on. */
 export interface ListFilter {
@@ -96,12 +131,32 @@ export interface SaveOptions {
   /** Give the lease up in the same step (the payout rests: nobody needs to drive it). */
   release?: boolean;
   /**
+   * Runs inside the save's transaction, after its writes: the host's own write commits with
+   * the save or not at all, and a throw rolls the save back. `tx` is the store's
+   * transaction handle ({@link PayoutStore.hostTransactions}); on a "sync" store the
+   * function must not return a promise.
+   */
+  within?: (tx: unknown) => void | Promise<void>;
+  /**
    * This save must survive a power cut before the call resolves: what it leads to cannot be
    * taken back (a signed envelope about to be sent, a cancel promised). A store whose every
    * commit is durable needs nothing more; one that delays syncing (SQLite's default
    * durability) syncs this one.
    */
   durable?: boolean;
+}
+
+/** How a payout is created. */
+export interface CreateOptions {
+  /** Inserted already leased to `owner` (saving the claim's write). */
+  lease?: { owner: string; ttlMs: number };
+  /**
+   * The host's open transaction to insert in (see {@link PayoutStore.hostTransactions}):
+   * the payout exists if and only if the host commits. On a "sync" store the insert is done
+   * before `create` returns its promise, so it can be called inside a synchronous
+   * transaction function.
+   */
+  tx?: unknown;
 }
 
 /**
@@ -114,17 +169,23 @@ export interface SaveOptions {
  * Leases give one runner per payout across processes; slots give one open Pi payment
  * per scope (Pi's one-incomplete-payment rule). Leases use the store's own clock.
  */
-export interface PayoutStore {
+export interface PayoutStore extends FeedStore {
   readonly name: string;
   /**
+   * Whether the host can share the store's transactions (`onSettled`, `enqueue({ tx })`):
+   * `"sync"` (SQLite: the handle is the better-sqlite3 database, work inside is synchronous),
+   * `"async"` (PostgreSQL: a client inside the transaction), or false (memory).
+   */
+  readonly hostTransactions: "sync" | "async" | false;
+  /**
    * Inserts a payout with its first journal line, or returns the existing one with that key.
-   * Durable when it resolves (see {@link SaveOptions.durable}): an intent accepted is never lost.
-   * With `lease`, a new payout is inserted already leased (saving the claim's write).
+   * Durable when it resolves (see {@link SaveOptions.durable}): an intent accepted is never
+   * lost (inside the host's `tx`, durable once the host commits).
    */
   create(
     payout: { key: string; intent: PayoutIntent; write: PayoutWrite },
     entry: JournalInput,
-    lease?: { owner: string; ttlMs: number },
+    options?: CreateOptions,
   ): Promise<{ created: boolean; payout: StoredPayout }>;
   /**
    * Saves a new snapshot if the stored version is `expectedVersion` (and the lease, when

@@ -1,3 +1,4 @@
+export { feedStoreContract } from "./feed-store-contract.js";
 export {
   type PayoutStoreContractOptions,
   payoutStoreContract,

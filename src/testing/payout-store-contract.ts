@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { isConflictError, parseAmount } from "../domain/index.js";
 import type { PersistedPayoutSnapshot } from "../machines/index.js";
 import type { JournalInput, PayoutStore, PayoutWrite } from "../storage/types.js";
+import { feedStoreContract } from "./feed-store-contract.js";
 
 /** A store made for one test, on a clock the test moves. */
 export type StoreFactory = (now: () => number) => Promise<PayoutStore>;
@@ -73,6 +74,7 @@ export function payoutStoreContract(
   factory: StoreFactory,
   options: PayoutStoreContractOptions = {},
 ): void {
+  feedStoreContract(name, factory);
   describe(`PayoutStore contract: ${name}`, () => {
     let time = 1_000_000;
     const stores: PayoutStore[] = [];
@@ -293,14 +295,14 @@ export function payoutStoreContract(
       await store.create(
         { key: "a", intent, write: write("created", "created.queued") },
         line(null, "x", "PAY"),
-        { owner: "one", ttlMs: 1000 },
+        { lease: { owner: "one", ttlMs: 1000 } },
       );
       expect(await store.claim("a", "two", 1000)).toBe(false);
       expect(await store.claim("a", "one", 1000)).toBe(true);
       const again = await store.create(
         { key: "a", intent, write: write("created", "created.queued") },
         line(null, "x", "PAY"),
-        { owner: "two", ttlMs: 1000 },
+        { lease: { owner: "two", ttlMs: 1000 } },
       );
       expect(again.created).toBe(false);
       expect(await store.claim("a", "two", 1000)).toBe(false);
@@ -467,7 +469,7 @@ export function payoutStoreContract(
       const created = await store.create(
         { key: "a", intent, write: write("created", "created.queued") },
         line(null, "x", "PAY"),
-        { owner: "one", ttlMs: 1000 },
+        { lease: { owner: "one", ttlMs: 1000 } },
       );
       expect(created.payout.lease).toEqual({ owner: "one", expiresAt: at(time + 1000) });
       await store.create(

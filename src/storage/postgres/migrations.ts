@@ -56,6 +56,34 @@ export function migrations(schema: string): string[] {
     // lease_expires_at out so that renewing a lease stays a HOT update.
     `CREATE INDEX payouts_unsettled_key ON ${s}.payouts (key) WHERE NOT settled;
      CREATE INDEX payouts_lease_owner ON ${s}.payouts (lease_owner) WHERE lease_owner IS NOT NULL;`,
+    // 5. The event feed: each journal line keeps the payout as of its step (secret-free);
+    // named consumers keep a cursor and a lease; dead letters keep what a consumer gave up
+    // on. A payout remembers an onSettled hook that refused its last step.
+    // `seq` (bigserial) is taken at insert, not at commit: a line can commit after one with
+    // a higher seq, and a cursor on seq would skip it. `feed_seq` is the line's place in the
+    // feed, given after commit by one sequencer at a time (see feed.ts): commit-safe order.
+    `ALTER TABLE ${s}.journal ADD COLUMN view text;
+     ALTER TABLE ${s}.journal ADD COLUMN feed_seq bigint;
+     UPDATE ${s}.journal SET feed_seq = seq;
+     CREATE UNIQUE INDEX journal_feed_seq ON ${s}.journal (feed_seq);
+     CREATE INDEX journal_unsequenced ON ${s}.journal (seq) WHERE feed_seq IS NULL;
+     ALTER TABLE ${s}.payouts ADD COLUMN hook_failure text;
+     CREATE TABLE ${s}.consumers (
+       name text COLLATE "C" PRIMARY KEY,
+       cursor bigint NOT NULL,
+       owner text,
+       lease_expires_at timestamptz,
+       updated_at timestamptz NOT NULL
+     );
+     CREATE TABLE ${s}.dead_letters (
+       id bigserial PRIMARY KEY,
+       consumer text COLLATE "C" NOT NULL,
+       seq bigint NOT NULL,
+       attempts integer NOT NULL,
+       error text NOT NULL,
+       at timestamptz NOT NULL,
+       UNIQUE (consumer, seq)
+     );`,
   ];
 }
 

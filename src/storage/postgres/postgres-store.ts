@@ -1,10 +1,12 @@
 import pg from "pg";
 import { z } from "zod";
-import { ConflictError, StorageError } from "../../domain/errors.js";
+import { ConflictError, StorageError, ValidationError } from "../../domain/errors.js";
 import { parseWith } from "../../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "../sql-rows.js";
-import type { ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
+import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
 import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
+import { createPostgresFeed } from "./feed.js";
+import { appendJournalLine } from "./journal-append.js";
 import { migrate, quote } from "./migrations.js";
 
 const postgresStoreOptionsSchema = z
@@ -109,31 +111,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
       )
     ).rows[0];
 
-  const appendJournal = (
-    db: Queryable,
-    key: string,
-    version: number,
-    entry: Parameters<PayoutStore["save"]>[3],
-  ) =>
-    db.query(
-      `INSERT INTO ${s}.journal (key, at, from_state, to_state, event, details, version, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        key,
-        entry.at,
-        entry.from,
-        entry.to,
-        entry.event,
-        JSON.stringify(entry.details),
-        version,
-        entry.owner,
-      ],
-    );
+  const appendJournal = (db: Queryable, key: string, version: number, entry: JournalInput) =>
+    appendJournalLine(db, s, key, version, entry);
 
   return {
     name: "postgres",
+    hostTransactions: "async",
+    ...createPostgresFeed({ open, s, schema, leaseTimes }),
 
-    async create({ key, intent, write }, entry, lease) {
-      return inTransaction(await open(), async (db) => {
+    async create({ key, intent, write }, entry, createOptions = {}) {
+      const { lease, tx } = createOptions;
+      const pool = await open();
+      const insert = async (db: Queryable) => {
         const params: unknown[] = [
           key,
           JSON.stringify(intent),
@@ -145,6 +134,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           write.atRest,
           write.holdsSlot,
           write.at,
+          write.hookFailure ? JSON.stringify(write.hookFailure) : null,
         ];
         // A new payout may come leased to its creator: one insert, no second write.
         let leaseValues = "NULL, NULL";
@@ -153,8 +143,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           leaseValues = `$${params.length}, ${leaseTimes(params, lease.ttlMs).until}`;
         }
         const inserted = await db.query<PayoutRow>(
-          `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at)
-           VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $10, ${leaseValues})
+          `INSERT INTO ${s}.payouts (key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, hook_failure, lease_owner, lease_expires_at)
+           VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $10, $11, ${leaseValues})
            ON CONFLICT (key) DO NOTHING RETURNING *`,
           params,
         );
@@ -162,7 +152,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         if (!row) return { created: false, payout: fromPayoutRow((await getRow(db, key))!) };
         await appendJournal(db, key, 1, entry);
         return { created: true, payout: fromPayoutRow(row) };
-      });
+      };
+      // Inside the host's transaction: the payout exists if and only if the host commits.
+      if (tx !== undefined) {
+        if (!isQueryable(tx)) throw notAClient();
+        return insert(tx);
+      }
+      return inTransaction(pool, insert);
     },
 
     async save(key, expectedVersion, write: PayoutWrite, entry, saveOptions: SaveOptions = {}) {
@@ -178,6 +174,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           write.at,
           key,
           expectedVersion,
+          write.hookFailure ? JSON.stringify(write.hookFailure) : null,
         ];
         let fence = "";
         if (saveOptions.owner !== undefined) {
@@ -185,7 +182,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           fence = ` AND lease_owner = $${params.length} AND lease_expires_at > ${nowSql(params)}`;
         }
         const updated = await db.query<PayoutRow>(
-          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, holds_slot = $7, updated_at = $8, version = version + 1${
+          `UPDATE ${s}.payouts SET state = $1, state_detail = $2, snapshot = $3, payment_id = $4, txid = $5, settled = $6, holds_slot = $7, updated_at = $8, hook_failure = $11, version = version + 1${
             saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
           }
            WHERE key = $9 AND version = $10${fence} RETURNING *`,
@@ -208,6 +205,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
             key,
           ]);
         }
+        // The host's write joins this transaction; a throw rolls the whole save back.
+        if (saveOptions.within !== undefined) await saveOptions.within(db);
         return fromPayoutRow(row);
       });
     },
@@ -378,6 +377,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
       ready = undefined;
     },
   };
+}
+
+function isQueryable(value: unknown): value is Queryable {
+  return typeof (value as Queryable | undefined)?.query === "function";
+}
+
+function notAClient(): ValidationError {
+  return new ValidationError(
+    "Invalid tx: pass the pg client your transaction runs on (a PoolClient after BEGIN).",
+    [{ path: "tx", message: "must be a pg client inside a transaction" }],
+    "INVALID_OPTIONS",
+  );
 }
 
 export { migrate } from "./migrations.js";
