@@ -53,9 +53,11 @@ export function payoutTable(payouts: Payout[], now = Date.now()): string {
       payout.txid ? `${payout.txid.slice(0, 16)}…` : "",
       payout.state === "failed"
         ? `failed: ${payout.failure?.code ?? "?"}`
-        : payout.blockedBy
-          ? `${payout.state}, waits for ${blockerText(payout.blockedBy)}`
-          : payout.state,
+        : payout.hookFailure
+          ? `${payout.state}, onSettled failing (${payout.hookFailure.attempts}×)`
+          : payout.blockedBy
+            ? `${payout.state}, waits for ${blockerText(payout.blockedBy)}`
+            : payout.state,
     ]);
   }
   return table.toString();
@@ -92,6 +94,13 @@ export function payoutDetails(payout: Payout): string {
     rows.push([
       "resumes from",
       `${payout.failure.resumeFrom} (retry), Pi payment ${payout.failure.paymentOpen ? "open" : "closed"}`,
+    ]);
+  }
+  if (payout.hookFailure) {
+    const { attempts, error, nextAttemptAt } = payout.hookFailure;
+    rows.push([
+      "onSettled",
+      `failed ${attempts}× (${error.message}); the final step is tried again at ${nextAttemptAt}`,
     ]);
   }
   if (payout.cancelRequested) rows.push(["cancel", "requested; waits for a safe point"]);

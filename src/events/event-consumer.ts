@@ -143,9 +143,10 @@ export function startEventConsumer(
     }
   };
 
-  const hold = async () => {
+  /** Handles batches while the lease claimed at `claimedAt` (when the claim was sent) holds. */
+  const hold = async (claimedAt: number) => {
     lost = false;
-    renewedAt = performance.now();
+    renewedAt = claimedAt;
     holding = true;
     try {
       while (!stopped() && leaseTrusted()) {
@@ -172,6 +173,7 @@ export function startEventConsumer(
     try {
       while (!stopped()) {
         try {
+          const claimedAt = performance.now();
           const claim = await store.claimConsumer(name, owner, leaseMs, from);
           if (!claim) {
             // Another process holds the name: stand by until its lease may have ended.
@@ -181,7 +183,7 @@ export function startEventConsumer(
           // The stored cursor: another holder may have moved it since this one last held.
           cursor = claim.cursor;
           written = claim.cursor;
-          await hold();
+          await hold(claimedAt);
         } catch (error) {
           // The store failed (a restart, a network cut): nothing was acknowledged that was
           // not handled. Try again; the lease, if still ours, is claimed back.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { parseWith } from "../domain/validation.js";
-import type { CommandOptions } from "./types.js";
+import type { CommandOptions, EnqueueOptions } from "./types.js";
 
 const commandOptionsSchema = z
   .strictObject({
@@ -19,4 +19,20 @@ export function parseCommandOptions(options: unknown): CommandOptions {
     ...(valid.by === undefined ? {} : { by: valid.by }),
     ...(valid.reason === undefined ? {} : { reason: valid.reason }),
   };
+}
+
+const enqueueOptionsSchema = z
+  .strictObject({
+    tx: z
+      .custom<unknown>((v) => v !== null && typeof v === "object", {
+        error: () => "must be your open transaction (a better-sqlite3 database or a pg client)",
+      })
+      .optional(),
+  })
+  .prefault({});
+
+/** Checks `enqueue()`'s options. */
+export function parseEnqueueOptions(options: unknown): EnqueueOptions {
+  const valid = parseWith(enqueueOptionsSchema, options, "enqueue options", "INVALID_OPTIONS");
+  return valid.tx === undefined ? {} : { tx: valid.tx };
 }

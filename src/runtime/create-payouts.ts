@@ -4,7 +4,7 @@ import { LifecycleError, NotFoundError } from "../domain/errors.js";
 import { createEventFeed } from "../events/event-feed.js";
 import { payoutMachine } from "../machines/payout-machine.js";
 import type { RetryTiming } from "../machines/types.js";
-import { parseCommandOptions } from "./command-options.js";
+import { parseCommandOptions, parseEnqueueOptions } from "./command-options.js";
 import { defaultStore } from "./default-store.js";
 import { createDriver } from "./driver.js";
 import { createIntake } from "./intake.js";
@@ -38,8 +38,6 @@ import type { Payouts } from "./types.js";
  * if (payout.state === "completed") console.log("paid in", payout.txid);
  */
 export function createPayouts(options: PayoutsOptions): Payouts {
-  const tx = (enqueueOptions: { tx?: unknown }) =>
-    enqueueOptions.tx === undefined ? {} : { tx: enqueueOptions.tx };
   const settings = parsePayoutsOptions(options);
   const { now, leaseMs } = settings;
   const platform =
@@ -113,7 +111,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
   });
   const claims = createLeaseClaims({ store, owner, leaseMs, runners });
   const driver = createDriver({ store, runners, claims, pollMs: settings.pollMs });
-  const insert = createIntake({
+  const intake = createIntake({
     store,
     walletAddress: chain.walletAddress,
     network: settings.network,
@@ -148,7 +146,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     async pay(args, payOptions = {}) {
       runners.ensureOpen();
-      const { created, payout } = await insert(args, { lease: true });
+      const { created, payout } = await intake.insert(args, { lease: true });
       if (created) steps.created(payout);
       if (payout.atRest) return toPayout(payout);
       const signal = payOptions.signal;
@@ -161,12 +159,24 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       );
     },
 
-    async enqueue(args, enqueueOptions = {}) {
-      runners.ensureOpen();
-      // Not awaited before the insert: inside a SQLite transaction it must run synchronously.
-      const { created, payout } = await insert(args, tx(enqueueOptions));
-      if (created) steps.created(payout);
-      return toPayout(payout);
+    enqueue(args, enqueueOptions) {
+      const asked = (enqueueOptions as { tx?: unknown } | undefined)?.tx;
+      if (asked !== undefined && store.hostTransactions === "sync") {
+        const { tx } = parseEnqueueOptions(enqueueOptions);
+        // Inside the host's synchronous transaction function: stored before this returns,
+        // and a refusal throws here so that the host's transaction rolls back with it.
+        runners.ensureOpen();
+        const { created, payout } = intake.insertWithin(tx, args);
+        if (created) steps.created(payout);
+        return Promise.resolve(toPayout(payout));
+      }
+      return (async () => {
+        const { tx } = parseEnqueueOptions(enqueueOptions);
+        runners.ensureOpen();
+        const { created, payout } = await intake.insert(args, tx === undefined ? {} : { tx });
+        if (created) steps.created(payout);
+        return toPayout(payout);
+      })();
     },
 
     get: async (key) => {
@@ -219,7 +229,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     resume,
     recover: (recoverOptions) => {
       runners.ensureOpen();
-      return recoverPayments({ platform, store, insert, resume }, recoverOptions);
+      return recoverPayments({ platform, store, insert: intake.insert, resume }, recoverOptions);
     },
     events,
     subscribe: (listener) => steps.subscribe(listener),

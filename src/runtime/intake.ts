@@ -4,7 +4,7 @@ import type { NetworkName } from "../domain/payment-dto.js";
 import { type PayoutArgs, parsePayoutArgs } from "../domain/payout-args.js";
 import { startPayout } from "../machines/step.js";
 import type { PayoutIntent, RetryTiming } from "../machines/types.js";
-import type { PayoutStore, StoredPayout } from "../storage/types.js";
+import type { JournalInput, PayoutStore, StoredPayout } from "../storage/types.js";
 import { toPayout } from "./payout-view.js";
 import { payoutWrite } from "./payout-write.js";
 import type { Scrubber } from "./scrub.js";
@@ -19,11 +19,18 @@ export interface InsertOptions {
   tx?: unknown;
 }
 
+type Inserted = { created: boolean; payout: StoredPayout };
+
 /** Stores a payout's intent once per key; a key used again with other arguments is refused. */
-export type Insert = (
-  args: PayoutArgs,
-  options?: InsertOptions,
-) => Promise<{ created: boolean; payout: StoredPayout }>;
+export interface Intake {
+  insert(args: PayoutArgs, options?: InsertOptions): Promise<Inserted>;
+  /**
+   * The same inside the host's open transaction on a "sync" store (SQLite): done when it
+   * returns, and every refusal (bad arguments, a key reused, the store) throws there, so
+   * that the host's synchronous transaction function rolls back with it.
+   */
+  insertWithin(tx: unknown, args: PayoutArgs): Inserted;
+}
 
 /** Intake for one runtime: validate, make the first snapshot, store it with its first journal line. */
 export function createIntake(deps: {
@@ -36,10 +43,9 @@ export function createIntake(deps: {
   scrub: Scrubber;
   owner: string;
   leaseMs: number;
-}): Insert {
-  // Synchronous up to the store's create: on SQLite, enqueue({ tx }) runs inside the host's
-  // synchronous transaction function, so nothing may be awaited before the insert.
-  return async (args, { adopt = false, lease = false, tx } = {}) => {
+}): Intake {
+  /** The new payout and its first journal line (synchronous: it validates and builds). */
+  const prepare = (args: PayoutArgs, adopt: boolean) => {
     const valid = parsePayoutArgs(args);
     const intent: PayoutIntent = {
       uid: valid.uid,
@@ -70,30 +76,52 @@ export function createIntake(deps: {
       createdAt: at,
       updatedAt: at,
     };
-    const result = await deps.store.create(
-      { key: valid.key, intent, write },
-      {
-        at,
-        from: null,
-        to: write.stateDetail,
-        event: adopt ? "ADOPT" : "PAY",
-        details: { uid: valid.uid, amount: valid.amount },
-        owner: deps.owner,
-        view: deps.scrub(toPayout(first)) as unknown as JsonObject,
-      },
-      {
-        ...(lease ? { lease: { owner: deps.owner, ttlMs: deps.leaseMs } } : {}),
-        ...(tx === undefined ? {} : { tx }),
-      },
-    );
+    const entry: JournalInput = {
+      at,
+      from: null,
+      to: write.stateDetail,
+      event: adopt ? "ADOPT" : "PAY",
+      details: { uid: valid.uid, amount: valid.amount },
+      owner: deps.owner,
+      view: deps.scrub(toPayout(first)) as unknown as JsonObject,
+    };
+    return { payout: { key: valid.key, intent, write }, entry };
+  };
+
+  /** A key already stored is the same payout only with the same arguments. */
+  const sameOrRefused = (result: Inserted, intent: PayoutIntent): Inserted => {
     if (!result.created && !sameIntent(result.payout.intent, intent)) {
       throw new ValidationError(
-        `Payout key "${valid.key}" was already used for a different payout (${result.payout.intent.amount} Pi to ${result.payout.intent.uid}). Use a new key for a new payout.`,
+        `Payout key "${result.payout.key}" was already used for a different payout (${result.payout.intent.amount} Pi to ${result.payout.intent.uid}). Use a new key for a new payout.`,
         [{ path: "key", message: "already used with different arguments" }],
         "KEY_REUSED",
       );
     }
     return result;
+  };
+
+  return {
+    async insert(args, { adopt = false, lease = false, tx } = {}) {
+      const { payout, entry } = prepare(args, adopt);
+      const result = await deps.store.create(payout, entry, {
+        ...(lease ? { lease: { owner: deps.owner, ttlMs: deps.leaseMs } } : {}),
+        ...(tx === undefined ? {} : { tx }),
+      });
+      return sameOrRefused(result, payout.intent);
+    },
+
+    insertWithin(tx, args) {
+      const { store } = deps;
+      if (store.createWithin === undefined) {
+        throw new ValidationError(
+          `Invalid enqueue options: tx: the ${store.name} store takes no synchronous transaction.`,
+          [{ path: "tx", message: "not supported by this store" }],
+          "INVALID_OPTIONS",
+        );
+      }
+      const { payout, entry } = prepare(args, false);
+      return sameOrRefused(store.createWithin(tx, payout, entry), payout.intent);
+    },
   };
 }
 

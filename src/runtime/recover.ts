@@ -1,7 +1,7 @@
 import type { PiPlatform } from "../adapters/types.js";
 import { PAYOUT_KEY_FIELD } from "../domain/payout-args.js";
 import type { PayoutStore } from "../storage/types.js";
-import type { Insert } from "./intake.js";
+import type { Intake } from "./intake.js";
 import type { Payout } from "./payout-view.js";
 import { isStray } from "./strays.js";
 import type { RecoveryReport } from "./types.js";
@@ -16,7 +16,7 @@ export async function recoverPayments(
   deps: {
     platform: PiPlatform;
     store: PayoutStore;
-    insert: Insert;
+    insert: Intake["insert"];
     resume: (options: { wait: boolean }) => Promise<Payout[]>;
   },
   { adoptOrphans = false, wait = true }: { adoptOrphans?: boolean; wait?: boolean } = {},

@@ -5,7 +5,14 @@ import { parseWith } from "../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "./sql-rows.js";
 import { createSqliteFeed } from "./sqlite-feed.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
-import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "./types.js";
+import type {
+  JournalInput,
+  ListFilter,
+  NewPayout,
+  PayoutStore,
+  PayoutWrite,
+  SaveOptions,
+} from "./types.js";
 
 /** The better-sqlite3 connection type, named so the options' type can be declared. */
 export interface SqliteDatabase extends Database.Database {}
@@ -17,8 +24,11 @@ const sqliteStoreOptionsSchema = z
     /** Database file, or ":memory:". @default "pi-payments.db" */
     path: z.string().min(1, 'must be a file path or ":memory:"').optional(),
     /**
-     * An open better-sqlite3 database to use instead of opening `path` (the host app's own,
-     * say). Not closed by `close()`.
+     * An open better-sqlite3 database to use instead of opening `path`: the host app's own,
+     * so that `onSettled` and `enqueue({ tx })` share its transactions. The store's tables are
+     * made in it at once (outside any transaction), it is switched to WAL, and it is not
+     * closed by `close()`. Open your transactions on it with `db.transaction(fn)` only: a
+     * synchronous function, so that no save of the store can run inside one.
      */
     database: z
       .custom<SqliteDatabase>(
@@ -150,39 +160,56 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   const getRow = (key: string) =>
     sql(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as PayoutRow | undefined;
 
+  /** The insert of a new payout and its first line, as a better-sqlite3 transaction. */
+  const insertion = (
+    { key, intent, write }: NewPayout,
+    entry: JournalInput,
+    lease?: { owner: string; ttlMs: number },
+  ) =>
+    open().transaction(() => {
+      const existing = getRow(key);
+      if (existing) return { created: false, payout: fromPayoutRow(existing) };
+      // A new payout may come leased to its creator: one insert, no second write.
+      sql(
+        `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, hook_failure, updated_at, version, created_at, lease_owner, lease_expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+      ).run(
+        key,
+        JSON.stringify(intent),
+        ...writeParams(write),
+        write.at,
+        lease?.owner ?? null,
+        lease ? now() + lease.ttlMs : null,
+      );
+      append(key, 1, entry);
+      return { created: true, payout: fromPayoutRow(getRow(key)!) };
+    });
+
+  // The host's handle is readied now: its first use may come inside the host's transaction,
+  // where the store could neither migrate nor set its pragmas.
+  if (settings.database) open();
+
+  const createWithin: NonNullable<PayoutStore["createWithin"]> = (tx, payout, entry) => {
+    if (tx !== open()) throw notThisDatabase("tx");
+    // A savepoint inside the host's transaction: it commits with the host, and a power cut
+    // keeps both or neither.
+    return insertion(payout, entry)();
+  };
+
   return {
     name: "sqlite",
     hostTransactions: "sync",
     ...createSqliteFeed(sql, now),
 
-    async create({ key, intent, write }, entry, createOptions = {}) {
+    async create(payout, entry, createOptions = {}) {
       const { lease, tx } = createOptions;
-      const database = open();
-      if (tx !== undefined && tx !== database) throw notThisDatabase("tx");
-      const insert = database.transaction(() => {
-        const existing = getRow(key);
-        if (existing) return { created: false, payout: fromPayoutRow(existing) };
-        // A new payout may come leased to its creator: one insert, no second write.
-        sql(
-          `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, hook_failure, updated_at, version, created_at, lease_owner, lease_expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-        ).run(
-          key,
-          JSON.stringify(intent),
-          ...writeParams(write),
-          write.at,
-          lease?.owner ?? null,
-          lease ? now() + lease.ttlMs : null,
-        );
-        append(key, 1, entry);
-        return { created: true, payout: fromPayoutRow(getRow(key)!) };
-      });
-      // Inside the host's transaction (a savepoint): done before this returns, committed
-      // (and synced) with the host's commit or not at all.
-      if (tx !== undefined) return insert();
+      if (tx !== undefined) return createWithin(tx, payout, entry);
+      const insert = insertion(payout, entry, lease);
       // An intent accepted must survive a power cut: the caller was told it is stored.
       return durably(() => insert.immediate(), true);
     },
+
+    createWithin,
 
     async save(key, expectedVersion, write, entry, saveOptions: SaveOptions = {}) {
       const database = open();

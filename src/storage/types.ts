@@ -151,12 +151,18 @@ export interface CreateOptions {
   /** Inserted already leased to `owner` (saving the claim's write). */
   lease?: { owner: string; ttlMs: number };
   /**
-   * The host's open transaction to insert in (see {@link PayoutStore.hostTransactions}):
-   * the payout exists if and only if the host commits. On a "sync" store the insert is done
-   * before `create` returns its promise, so it can be called inside a synchronous
-   * transaction function.
+   * The host's open transaction to insert in, on an "async" store (see
+   * {@link PayoutStore.hostTransactions}): the payout exists if and only if the host
+   * commits. A "sync" store takes the host's transaction through `createWithin`.
    */
   tx?: unknown;
+}
+
+/** What `create` stores: a new payout's key, intent and first snapshot. */
+export interface NewPayout {
+  key: string;
+  intent: PayoutIntent;
+  write: PayoutWrite;
 }
 
 /**
@@ -183,10 +189,21 @@ export interface PayoutStore extends FeedStore {
    * lost (inside the host's `tx`, durable once the host commits).
    */
   create(
-    payout: { key: string; intent: PayoutIntent; write: PayoutWrite },
+    payout: NewPayout,
     entry: JournalInput,
     options?: CreateOptions,
   ): Promise<{ created: boolean; payout: StoredPayout }>;
+  /**
+   * A "sync" store's `create` inside the host's open transaction `tx` (its own database
+   * handle): done when it returns, and a refusal throws there, so that the host's
+   * synchronous transaction function rolls back with it. Committed (and synced) with the
+   * host's commit or not at all.
+   */
+  createWithin?(
+    tx: unknown,
+    payout: NewPayout,
+    entry: JournalInput,
+  ): { created: boolean; payout: StoredPayout };
   /**
    * Saves a new snapshot if the stored version is `expectedVersion` (and the lease, when
    * `owner` is given, is live and held by it), appending the journal line in the same step.
