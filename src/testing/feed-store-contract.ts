@@ -1,37 +1,14 @@
-import { afterEach, describe, expect, test } from "vitest";
-import { parseAmount } from "../domain/amount.js";
-import type { PersistedPayoutSnapshot } from "../machines/step.js";
+import { describe, expect, test } from "vitest";
 import type { HookFailure, PayoutStore, PayoutWrite } from "../storage/types.js";
-import type { StoreFactory } from "./payout-store-contract.js";
+import { contractStores, intent, line, type StoreFactory, write } from "./contract-fixtures.js";
 
-const intent = { uid: "u", amount: parseAmount("1"), memo: "m", metadata: {} };
-
-const write = (detail: string, extra: Partial<PayoutWrite> = {}): PayoutWrite => ({
-  snapshot: {
-    status: "active",
-    value: detail,
-    context: {},
-    children: {},
-  } as unknown as PersistedPayoutSnapshot,
-  state: detail.split(".")[0] as PayoutWrite["state"],
-  stateDetail: detail,
-  paymentId: null,
-  txid: null,
-  atRest: false,
-  holdsSlot: true,
-  at: "2026-12-01T10:00:00.000Z",
-  ...extra,
-});
-
-const line = (from: string | null, to: string, event: string, view: object | null = null) => ({
-  at: "2026-12-01T10:00:00.000Z",
-  from,
-  to,
-  event,
-  details: { note: event },
-  owner: "runner-a",
-  view: view as Record<string, never> | null,
-});
+/** A step of the feed's payouts: busy, holding the slot. */
+const step = (detail: string, extra: Partial<PayoutWrite> = {}): PayoutWrite =>
+  write(detail.split(".")[0] as PayoutWrite["state"], detail, {
+    atRest: false,
+    holdsSlot: true,
+    ...extra,
+  });
 
 /**
  * The feed's part of the storage contract: the journal read store-wide in commit order,
@@ -39,30 +16,20 @@ const line = (from: string | null, to: string, event: string, view: object | nul
  */
 export function feedStoreContract(name: string, factory: StoreFactory): void {
   describe(`FeedStore contract: ${name}`, () => {
-    let time = 1_000_000;
-    const stores: PayoutStore[] = [];
-    const make = async () => {
-      time = 1_000_000;
-      const store = await factory(() => time);
-      stores.push(store);
-      return store;
-    };
-    afterEach(async () => {
-      await Promise.all(stores.splice(0).map((s) => s.close()));
-    });
+    const { clock, make } = contractStores(factory);
 
     /** Three payouts, interleaved: seven lines in all. */
     const fill = async (store: PayoutStore) => {
       for (const key of ["a", "b", "c"]) {
         await store.create(
-          { key, intent, write: write("created.queued") },
+          { key, intent, write: step("created.queued") },
           line(null, "created.queued", "PAY", { key, state: "created" }),
         );
       }
       let version = 1;
       for (const to of ["stored.idle", "submitted.sending"]) {
         for (const key of ["a", "b"]) {
-          await store.save(key, version, write(to), line("x", to, "step", { key, to }));
+          await store.save(key, version, step(to), line("x", to, "step", { key, to }));
         }
         version += 1;
       }
@@ -121,7 +88,7 @@ export function feedStoreContract(name: string, factory: StoreFactory): void {
       const [state] = await store.consumers();
       expect(state).toMatchObject({ name: "shop", cursor: 5, owner: "one" });
       // Expired: the holder can no longer ack, and another takes over at the cursor.
-      time += 1001;
+      clock.time += 1001;
       expect(await store.ackConsumer("shop", "one", 7, 1000)).toBe(false);
       expect(await store.claimConsumer("shop", "two", 1000, "start")).toEqual({ cursor: 5 });
       expect(await store.ackConsumer("shop", "one", 7, 1000)).toBe(false);
@@ -171,7 +138,7 @@ export function feedStoreContract(name: string, factory: StoreFactory): void {
     test("a hook failure is stored with a save, and the next save clears it", async () => {
       const store = await make();
       await store.create(
-        { key: "a", intent, write: write("created.queued") },
+        { key: "a", intent, write: step("created.queued") },
         line(null, "x", "PAY"),
       );
       const failure: HookFailure = {
@@ -183,12 +150,12 @@ export function feedStoreContract(name: string, factory: StoreFactory): void {
       const noted = await store.save(
         "a",
         1,
-        write("stored.idle", { hookFailure: failure }),
+        step("stored.idle", { hookFailure: failure }),
         line("x", "y", "z"),
       );
       expect(noted.hookFailure).toEqual(failure);
       expect((await store.get("a"))!.hookFailure).toEqual(failure);
-      const cleared = await store.save("a", 2, write("stored.idle"), line("y", "y", "z"));
+      const cleared = await store.save("a", 2, step("stored.idle"), line("y", "y", "z"));
       expect(cleared.hookFailure).toBeNull();
     });
   });
