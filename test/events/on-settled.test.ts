@@ -312,4 +312,71 @@ describe("onSettled and enqueue({ tx }) on PostgreSQL, in the host's client", ()
     expect(journal.filter((j) => j.event === "onSettled.error")).toHaveLength(1);
     expectPaidAtMostOnce(sandbox, [payout!]);
   }, 60_000);
+
+  test("with a crash at every await point, the orders and the payouts agree exactly", async () => {
+    const sandbox = await testSandbox(fast);
+    const { pool, schema, store, order } = await shop();
+    const uid = sandbox.users[0]!.uid;
+    const runtime = (options: Partial<PayoutsOptions>) =>
+      testPayouts(sandbox, {
+        store,
+        owner: "shop",
+        onSettled: async (payout, tx: pg.PoolClient) => {
+          await tx.query(
+            `UPDATE "${schema}".orders SET status = 'refunded', refunds = refunds + 1, txid = $1 WHERE id = $2`,
+            [payout.txid, payout.metadata.order],
+          );
+        },
+        ...options,
+      });
+    const points: string[] = [];
+    for (let crashAt = 1; ; crashAt++) {
+      const id = `crash-${crashAt}`;
+      let seen = 0;
+      let crashedAt: string | undefined;
+      const probe: Probe = async (point) => {
+        if (point.key !== `refund-${id}`) return;
+        seen += 1;
+        if (seen === crashAt) {
+          crashedAt = `${point.point} ${"effect" in point ? point.effect : point.event}`;
+          await new Promise(() => {});
+        }
+      };
+      const first = runtime({ probe });
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        await client.query(`INSERT INTO "${schema}".orders (id, status) VALUES ($1, 'refunding')`, [
+          id,
+        ]);
+        await first.enqueue(
+          { key: `refund-${id}`, uid, amount: "2", memo: "m", metadata: { order: id } },
+          { tx: client },
+        );
+        await client.query("COMMIT");
+      } finally {
+        client.release();
+      }
+      const driving = first.resume().catch(() => undefined);
+      await Promise.race([driving, eventually(() => crashedAt !== undefined)]);
+      await first.close({ abandon: true });
+      if (crashedAt === undefined) break;
+      points.push(crashedAt);
+
+      const second = runtime({});
+      await second.resume();
+      const payout = (await second.get(`refund-${id}`))!;
+      expect(payout.state, `crash at ${crashedAt}`).toBe("completed");
+      expect(await order(id), `crash at ${crashedAt}`).toEqual({
+        id,
+        status: "refunded",
+        refunds: 1,
+        txid: payout.txid,
+      });
+      await second.close();
+    }
+    expect(points.length).toBeGreaterThanOrEqual(16);
+    expect(points).toContain("save:start completePiPayment.done");
+    expect(points).toContain("save:end completePiPayment.done");
+  }, 180_000);
 });
