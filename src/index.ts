@@ -71,6 +71,12 @@ export {
   type PayoutEventType,
 } from "./events/payout-event.js";
 export {
+  createWebhookRelay,
+  type WebhookDeliveryReport,
+  type WebhookRelay,
+  type WebhookRelayOptions,
+} from "./events/webhook-relay.js";
+export {
   signWebhook,
   type VerifyWebhookOptions,
   verifyWebhook,

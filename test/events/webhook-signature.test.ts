@@ -53,9 +53,7 @@ describe("webhook signatures", () => {
 
   test("another secret, or a forged timestamp, does not verify", () => {
     const header = signWebhook(body, secret, now);
-    expect(refusal(body, header, `${secret}x`, { now: at(now) })).toBe(
-      "WEBHOOK_SIGNATURE_INVALID",
-    );
+    expect(refusal(body, header, `${secret}x`, { now: at(now) })).toBe("WEBHOOK_SIGNATURE_INVALID");
     // Moving t into the window breaks the signature: the timestamp is signed too.
     const moved = header.replace(`t=${now}`, `t=${now + 1}`);
     expect(refusal(body, moved, secret, { now: at(now) })).toBe("WEBHOOK_SIGNATURE_INVALID");
