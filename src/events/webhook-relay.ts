@@ -268,27 +268,37 @@ export function createWebhookRelay(
       return deadLettered;
     },
     done: consumer.done,
-    async redeliver(id) {
-      return payouts.events.redeliver(id, async (event, letter) => {
-        if (letter.consumer !== name) {
-          throw new ConfigurationError(
-            `Dead letter ${id} was given up by consumer "${letter.consumer}", not by this relay ("${name}"): redeliver it with that relay's URL or name.`,
-            "DEAD_LETTER_OTHER_CONSUMER",
-          );
-        }
-        const result = await postEvent(event, target);
-        if (!result.ok) {
-          throw new PiPaymentsError(
-            `Redelivering dead letter ${id} (${event.id}) to ${displayUrl(url)} failed: ${result.error}. The dead letter is kept.`,
-            {
-              code: "WEBHOOK_DELIVERY_FAILED",
-              retryable: true,
-              details: { id, eventId: event.id, status: result.status },
-            },
-          );
-        }
-      });
-    },
+    redeliver: (id) => redeliverToWebhook(payouts.events, id, { ...target, name }),
     stop,
   };
+}
+
+/**
+ * POSTs dead letter `id` of consumer `target.name` once, and removes it once answered 2xx:
+ * `relay.redeliver(id)`, and `pi-payments events redeliver`, which needs no running relay.
+ */
+export function redeliverToWebhook(
+  events: PayoutEvents,
+  id: number,
+  target: { url: string; secret: WebhookSecret; timeoutMs: number; name: string },
+): Promise<DeadLetter> {
+  return events.redeliver(id, async (event, letter) => {
+    if (letter.consumer !== target.name) {
+      throw new ConfigurationError(
+        `Dead letter ${id} was given up by consumer "${letter.consumer}", not by this relay ("${target.name}"): redeliver it with that relay's URL or name.`,
+        "DEAD_LETTER_OTHER_CONSUMER",
+      );
+    }
+    const result = await postEvent(event, target);
+    if (!result.ok) {
+      throw new PiPaymentsError(
+        `Redelivering dead letter ${id} (${event.id}) to ${displayUrl(target.url)} failed: ${result.error}. The dead letter is kept.`,
+        {
+          code: "WEBHOOK_DELIVERY_FAILED",
+          retryable: true,
+          details: { id, eventId: event.id, status: result.status },
+        },
+      );
+    }
+  });
 }
