@@ -10,6 +10,8 @@ import {
   type WebhookRelayOptions,
 } from "../../src/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import { createMemoryStore } from "../../src/storage/memory-store.js";
+import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import { testPayouts } from "../helpers/payouts.js";
 import { eventually, testSandbox } from "../helpers/sandbox.js";
 import { seededFaults, startReceiver } from "../helpers/webhook-receiver.js";
@@ -125,52 +127,97 @@ describe("the webhook relay", { timeout: 60_000 }, () => {
         request.event?.id,
       );
     }
+    // A real request, tampered with or replayed late, is refused.
+    const sample = receiver.requests.find((r) => r.verdict === "ok")!;
+    const header = sample.headers["pi-payments-signature"];
+    expect(() => verifyWebhook(sample.body.replace('"v":1', '"v":2'), header, secret)).toThrow(
+      expect.objectContaining({ code: "WEBHOOK_SIGNATURE_INVALID" }),
+    );
+    const later = () => Date.now() + 301_000;
+    expect(() => verifyWebhook(sample.body, header, secret, { now: later })).toThrow(
+      expect.objectContaining({ code: "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE" }),
+    );
     // What arrived is the feed's event, as read from the store.
     const byId = new Map(events.map((event) => [event.id, event]));
     for (const request of receiver.requests)
       expect(request.event).toEqual(byId.get(request.event!.id));
   });
 
-  test("a receiver that is always down: every event dead-lettered after maxAttempts, then redeliverable", async () => {
+  test.each([
+    ["memory", () => createMemoryStore()],
+    ["SQLite", () => createSqliteStore({ path: ":memory:" })],
+  ])(
+    "a receiver that is always down (%s store): every event dead-lettered after maxAttempts, then redeliverable",
+    async (_name, store) => {
+      const sandbox = await testSandbox(fast);
+      const payouts = testPayouts(sandbox, { store: store() });
+      const receiver = await startReceiver(secret);
+      receiver.decide = () => "fail";
+      const relay = relayFor(payouts, receiver, { maxAttempts: 3 });
+      await payMany(sandbox, payouts, "down", 2);
+      const events = await caughtUp(payouts, relay);
+
+      const dead = await payouts.events.deadLetters();
+      expect(dead.map((letter) => letter.seq)).toEqual(events.map((event) => event.seq));
+      expect(
+        dead.every((l) => l.consumer === relay.name && l.attempts === 3 && l.error === "HTTP 500"),
+      ).toBe(true);
+      expect(receiver.requests).toHaveLength(events.length * 3);
+      expect(relay.deadLettered).toBe(events.length);
+      expect(relay.delivered).toBe(0);
+
+      // Still down: the redelivery fails and the letter stays.
+      await expect(relay.redeliver(dead[0]!.id)).rejects.toMatchObject({
+        code: "WEBHOOK_DELIVERY_FAILED",
+        retryable: true,
+      });
+      expect(await payouts.events.deadLetters()).toHaveLength(dead.length);
+
+      receiver.decide = () => "ok";
+      await relay.redeliver(dead[0]!.id);
+      expect(receiver.accepted.has(events[0]!.id)).toBe(true);
+      expect(await payouts.events.deadLetters()).toHaveLength(dead.length - 1);
+      await expect(relay.redeliver(dead[0]!.id)).rejects.toMatchObject({
+        code: "DEAD_LETTER_NOT_FOUND",
+      });
+      // A dead letter is redelivered only by the relay that gave it up.
+      const other = relayFor(payouts, { url: "http://127.0.0.2:9/elsewhere" }, { from: "now" });
+      await expect(other.redeliver(dead[1]!.id)).rejects.toMatchObject({
+        code: "DEAD_LETTER_OTHER_CONSUMER",
+      });
+      for (const letter of dead.slice(1)) await relay.redeliver(letter.id);
+      expect(await payouts.events.deadLetters()).toEqual([]);
+      expect(events.every((event) => receiver.accepted.has(event.id))).toBe(true);
+    },
+  );
+
+  test("a dead letter the store refuses is written on the next call, without trying the receiver again", async () => {
     const sandbox = await testSandbox(fast);
     const payouts = testPayouts(sandbox);
     const receiver = await startReceiver(secret);
     receiver.decide = () => "fail";
-    const relay = relayFor(payouts, receiver, { maxAttempts: 3 });
-    await payMany(sandbox, payouts, "down", 2);
+    let refusals = 0;
+    const store = new Proxy(payouts.store, {
+      get(target, property, receiverObject) {
+        if (property === "addDeadLetter" && refusals < 3) {
+          return async () => {
+            refusals += 1;
+            throw new Error("database is locked");
+          };
+        }
+        return Reflect.get(target, property, receiverObject);
+      },
+    });
+    const relay = relayFor({ ...payouts, events: payouts.events, store } as Payouts, receiver, {
+      maxAttempts: 2,
+    });
+    await payMany(sandbox, payouts, "locked", 1);
     const events = await caughtUp(payouts, relay);
-
-    const dead = await payouts.events.deadLetters();
-    expect(dead.map((letter) => letter.seq)).toEqual(events.map((event) => event.seq));
-    expect(
-      dead.every((l) => l.consumer === relay.name && l.attempts === 3 && l.error === "HTTP 500"),
-    ).toBe(true);
-    expect(receiver.requests).toHaveLength(events.length * 3);
-    expect(relay.deadLettered).toBe(events.length);
-    expect(relay.delivered).toBe(0);
-
-    // Still down: the redelivery fails and the letter stays.
-    await expect(relay.redeliver(dead[0]!.id)).rejects.toMatchObject({
-      code: "WEBHOOK_DELIVERY_FAILED",
-      retryable: true,
-    });
-    expect(await payouts.events.deadLetters()).toHaveLength(dead.length);
-
-    receiver.decide = () => "ok";
-    await relay.redeliver(dead[0]!.id);
-    expect(receiver.accepted.has(events[0]!.id)).toBe(true);
-    expect(await payouts.events.deadLetters()).toHaveLength(dead.length - 1);
-    await expect(relay.redeliver(dead[0]!.id)).rejects.toMatchObject({
-      code: "DEAD_LETTER_NOT_FOUND",
-    });
-    // A dead letter is redelivered only by the relay that gave it up.
-    const other = relayFor(payouts, { url: "http://127.0.0.2:9/elsewhere" }, { from: "now" });
-    await expect(other.redeliver(dead[1]!.id)).rejects.toMatchObject({
-      code: "DEAD_LETTER_OTHER_CONSUMER",
-    });
-    for (const letter of dead.slice(1)) await relay.redeliver(letter.id);
-    expect(await payouts.events.deadLetters()).toEqual([]);
-    expect(events.every((event) => receiver.accepted.has(event.id))).toBe(true);
+    expect(refusals).toBe(3);
+    expect(receiver.requests).toHaveLength(events.length * 2);
+    expect((await payouts.events.deadLetters()).map((l) => l.seq)).toEqual(
+      events.map((e) => e.seq),
+    );
   });
 
   test("timeouts and refused connections are failed tries, named in the dead letter", async () => {
