@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createPayouts, createWebhookRelay, verifyWebhook } from "pi-payments";
 import { startSandbox } from "pi-payments/sandbox";
 import { createSqliteStore } from "pi-payments/sqlite";
@@ -85,7 +86,7 @@ export async function webhooks({ events = 2000 } = {}) {
       badSignatures: receiver.failures(),
     };
     console.log(
-      `webhooks: ${events} events delivered in ${seconds.toFixed(2)} s, ${figures.perSecond.toFixed(0)}/s (${figures.badSignatures} bad signatures)`,
+      `webhooks: ${events} events delivered in ${seconds.toFixed(2)} s, ${figures.perSecond.toFixed(0)}/s (goal ≥ 500/s: ${figures.perSecond >= 500 ? "met" : "missed"}; ${figures.badSignatures} bad signatures)`,
     );
     return figures;
   } finally {
@@ -97,4 +98,4 @@ export async function webhooks({ events = 2000 } = {}) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await webhooks();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await webhooks();

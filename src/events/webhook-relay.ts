@@ -1,13 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { ConfigurationError, PiPaymentsError, type SerializedError } from "../domain/errors.js";
+import {
+  ConfigurationError,
+  PiPaymentsError,
+  type SerializedError,
+  serializeError,
+} from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import type { DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
 import type { EventConsumer } from "./event-consumer.js";
 import type { PayoutEvents } from "./event-feed.js";
 import type { PayoutEvent } from "./payout-event.js";
-import { type DeliveryAttempt, postEvent } from "./webhook-delivery.js";
+import {
+  createWebhookTransport,
+  type DeliveryAttempt,
+  type WebhookTransport,
+} from "./webhook-delivery.js";
 import type { WebhookSecret } from "./webhook-signature.js";
 
 /** Options of {@link createWebhookRelay}. */
@@ -48,7 +57,7 @@ export interface WebhookRelayOptions {
   leaseMs?: number;
   /** Told of every try: delivered, failed and retried, or dead-lettered. Secret-free. */
   onDelivery?: (report: WebhookDeliveryReport) => void;
-  /** Told when the store fails under the relay (it goes on after `pollMs`). */
+  /** Told when the store fails under the relay, a dead letter's write included (it goes on). */
   onStoreError?: (error: SerializedError) => void;
   /** Stops the relay (as `stop()` does). */
   signal?: AbortSignal;
@@ -177,6 +186,7 @@ export function createWebhookRelay(
   const { baseDelayMs, maxDelayMs } = valid.backoff;
   const name = valid.name ?? defaultRelayName(url);
   const target = { url, secret: secret as WebhookSecret, timeoutMs };
+  const transport = createWebhookTransport(url, timeoutMs, target.secret);
   const stopper = new AbortController();
   /** Events whose tries ran out but whose dead letter the store refused: not tried again. */
   const exhausted = new Map<string, DeliveryAttempt & { attempts: number }>();
@@ -204,7 +214,7 @@ export function createWebhookRelay(
     for (let attempt = 1; !last; attempt++) {
       // Stopping: the consumer does not acknowledge this event; the next holder sends it.
       if (stopper.signal.aborted) throw new Error("relay stopping");
-      const result = await postEvent(event, target);
+      const result = await transport.post(event);
       if (result.ok) {
         delivered += 1;
         report(event, attempt, result, { outcome: "delivered", retryInMs: null, deadLetter: null });
@@ -245,7 +255,10 @@ export function createWebhookRelay(
     ...(valid.leaseMs === undefined ? {} : { leaseMs: valid.leaseMs }),
     ...(valid.onStoreError === undefined ? {} : { onStoreError: valid.onStoreError }),
     // The handler only throws when stopping or when the store refused a dead letter: a
-    // short pause, then the same event again.
+    // short pause, then the same event again. The latter is the store's failure to report.
+    onError: (error) => {
+      if (!stopper.signal.aborted) valid.onStoreError?.(serializeError(error));
+    },
     backoff: { baseDelayMs: Math.min(baseDelayMs, 1000), maxDelayMs: Math.max(maxDelayMs, 1) },
   });
 
@@ -254,6 +267,7 @@ export function createWebhookRelay(
     const stopping = consumer.stop();
     stopper.abort();
     await stopping;
+    transport.close();
   };
   valid.signal?.addEventListener("abort", () => void stop(), { once: true });
 
@@ -268,7 +282,7 @@ export function createWebhookRelay(
       return deadLettered;
     },
     done: consumer.done,
-    redeliver: (id) => redeliverToWebhook(payouts.events, id, { ...target, name }),
+    redeliver: (id) => redeliverToWebhook(payouts.events, id, { ...target, name }, transport),
     stop,
   };
 }
@@ -281,24 +295,31 @@ export function redeliverToWebhook(
   events: PayoutEvents,
   id: number,
   target: { url: string; secret: WebhookSecret; timeoutMs: number; name: string },
+  transport?: WebhookTransport,
 ): Promise<DeadLetter> {
-  return events.redeliver(id, async (event, letter) => {
-    if (letter.consumer !== target.name) {
-      throw new ConfigurationError(
-        `Dead letter ${id} was given up by consumer "${letter.consumer}", not by this relay ("${target.name}"): redeliver it with that relay's URL or name.`,
-        "DEAD_LETTER_OTHER_CONSUMER",
-      );
-    }
-    const result = await postEvent(event, target);
-    if (!result.ok) {
-      throw new PiPaymentsError(
-        `Redelivering dead letter ${id} (${event.id}) to ${displayUrl(target.url)} failed: ${result.error}. The dead letter is kept.`,
-        {
-          code: "WEBHOOK_DELIVERY_FAILED",
-          retryable: true,
-          details: { id, eventId: event.id, status: result.status },
-        },
-      );
-    }
-  });
+  const sender = transport ?? createWebhookTransport(target.url, target.timeoutMs, target.secret);
+  return events
+    .redeliver(id, async (event, letter) => {
+      if (letter.consumer !== target.name) {
+        throw new ConfigurationError(
+          `Dead letter ${id} was given up by consumer "${letter.consumer}", not by this relay ("${target.name}"): redeliver it with that relay's URL or name.`,
+          "DEAD_LETTER_OTHER_CONSUMER",
+        );
+      }
+      const result = await sender.post(event);
+      if (!result.ok) {
+        throw new PiPaymentsError(
+          `Redelivering dead letter ${id} (${event.id}) to ${displayUrl(target.url)} failed: ${result.error}. The dead letter is kept.`,
+          {
+            code: "WEBHOOK_DELIVERY_FAILED",
+            retryable: true,
+            details: { id, eventId: event.id, status: result.status },
+          },
+        );
+      }
+    })
+    .finally(() => {
+      // A transport made for this one POST is closed; a relay's stays open for its feed.
+      if (sender !== transport) sender.close();
+    });
 }

@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
 import {
@@ -208,16 +211,53 @@ describe("the webhook relay", { timeout: 60_000 }, () => {
         return Reflect.get(target, property, receiverObject);
       },
     });
+    const storeErrors: string[] = [];
     const relay = relayFor({ ...payouts, events: payouts.events, store } as Payouts, receiver, {
       maxAttempts: 2,
+      onStoreError: (error) => storeErrors.push(error.message),
     });
     await payMany(sandbox, payouts, "locked", 1);
     const events = await caughtUp(payouts, relay);
     expect(refusals).toBe(3);
+    expect(storeErrors).toEqual(Array(3).fill("database is locked"));
     expect(receiver.requests).toHaveLength(events.length * 2);
     expect((await payouts.events.deadLetters()).map((l) => l.seq)).toEqual(
       events.map((e) => e.seq),
     );
+  });
+
+  test("a kept-alive connection the receiver dropped is replaced at once, without costing a try", async () => {
+    const sandbox = await testSandbox(fast);
+    const payouts = testPayouts(sandbox);
+    const seen: string[] = [];
+    // Each connection serves one request; the next one sent on it finds it closed.
+    const server = createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: boolean };
+      if (socket.served) {
+        socket.destroy();
+        return;
+      }
+      socket.served = true;
+      req.resume();
+      req.on("end", () => {
+        seen.push(String(req.headers["pi-payments-event-id"]));
+        res.writeHead(204).end();
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const reports: WebhookDeliveryReport[] = [];
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const relay = relayFor(payouts, { url }, {}, reports);
+      await payMany(sandbox, payouts, "ka", 1);
+      const events = await caughtUp(payouts, relay);
+      expect(seen).toEqual(events.map((e) => e.id));
+      expect(reports.map((r) => r.outcome)).toEqual(events.map(() => "delivered"));
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   test("timeouts and refused connections are failed tries, named in the dead letter", async () => {
