@@ -43,6 +43,7 @@ export {
   isPiApiError,
   isPiPaymentsError,
   isValidationError,
+  isWebhookVerificationError,
   LifecycleError,
   NotFoundError,
   OngoingPaymentError,
@@ -55,6 +56,7 @@ export {
   StorageError,
   ValidationError,
   type ValidationIssue,
+  WebhookVerificationError,
 } from "./domain/errors.js";
 export type { JsonObject, JsonValue } from "./domain/json.js";
 export type { PaymentArgs } from "./domain/payment-args.js";
@@ -68,6 +70,19 @@ export {
   type PayoutEvent,
   type PayoutEventType,
 } from "./events/payout-event.js";
+export {
+  createWebhookRelay,
+  type WebhookDeliveryReport,
+  type WebhookRelay,
+  type WebhookRelayOptions,
+} from "./events/webhook-relay.js";
+export {
+  signWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookSecret,
+} from "./events/webhook-signature.js";
 export {
   OUTCOME_STATES,
   PAYOUT_STATES,

@@ -3,11 +3,13 @@ import { isPiPaymentsError } from "../domain/errors.js";
 import { cancelAndRetryCommands } from "./commands/cancel.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { eventsCommand } from "./commands/events.js";
 import { journalCommand } from "./commands/journal.js";
 import { listCommand } from "./commands/list.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { payCommand } from "./commands/pay.js";
 import { recoverCommand } from "./commands/recover.js";
+import { relayCommand } from "./commands/relay.js";
 import { resumeCommand } from "./commands/resume.js";
 import { sandboxCommand } from "./commands/sandbox.js";
 import { statusCommand } from "./commands/status.js";
@@ -31,10 +33,12 @@ export function createProgram(
   statusCommand(program, io, env);
   listCommand(program, io, env);
   journalCommand(program, io, env);
+  eventsCommand(program, io, env);
   resumeCommand(program, io, env);
   recoverCommand(program, io, env);
   cancelAndRetryCommands(program, io, env);
   workerCommand(program, io, env);
+  relayCommand(program, io, env);
   migrateCommand(program, io, env);
   return program;
 }

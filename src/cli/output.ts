@@ -1,6 +1,8 @@
 import cliProgress from "cli-progress";
 import Table from "cli-table3";
+import type { PayoutEvent } from "../events/payout-event.js";
 import type { Payout } from "../runtime/index.js";
+import type { DeadLetter } from "../storage/feed-types.js";
 import type { JournalEntry } from "../storage/types.js";
 import type { CliIo } from "./io.js";
 
@@ -138,4 +140,34 @@ export function journalTable(entries: JournalEntry[]): string {
     ]);
   }
   return table.toString();
+}
+
+/** Who made a step, in a few words: `alice (wrong amount)` or `process host:pid:…`. */
+export function actorText(actor: PayoutEvent["actor"]): string {
+  if (actor.type === "person") return actor.reason ? `${actor.name} (${actor.reason})` : actor.name;
+  return `process ${actor.id ?? "?"}`;
+}
+
+/** One event on one line: seq, time, type, key, state, who. */
+export function eventLine(event: PayoutEvent): string {
+  return [
+    String(event.seq).padStart(6),
+    event.at,
+    event.type.padEnd(16),
+    event.key,
+    event.state,
+    actorText(event.actor),
+  ].join("  ");
+}
+
+/** One dead letter on one line: id, consumer, event seq, tries, time, last failure. */
+export function deadLetterLine(letter: DeadLetter): string {
+  return [
+    `#${letter.id}`,
+    letter.consumer,
+    `seq ${letter.seq}`,
+    `${letter.attempts} tries`,
+    letter.at,
+    letter.error,
+  ].join("  ");
 }

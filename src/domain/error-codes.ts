@@ -1,3 +1,5 @@
+import { webhookErrorCodes } from "./webhook-error-codes.js";
+
 /** What one error code means: where it comes from, what it means, what to do. */
 export interface ErrorCodeRow {
   /** The error class that carries it (`ValidationError`, `ChainError`, …). */
@@ -346,6 +348,8 @@ export const ownErrorCodes = {
     action: "Nothing to do: the payout tries again.",
     retryable: true,
   },
+  // Webhooks and dead letters: their own table.
+  ...webhookErrorCodes,
   // Verdicts of checkSetup() and `pi-payments doctor` that no error above names.
   CHECK_TIMED_OUT: {
     source: "setup check",

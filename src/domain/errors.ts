@@ -250,11 +250,11 @@ export class ConflictError extends StorageError {
   }
 }
 
-/** No payout with that key (or payment id) is stored. */
+/** No payout with that key (or payment id) is stored, or no dead letter with that id. */
 export class NotFoundError extends StorageError {
   override readonly name: string = "NotFoundError";
-  constructor(message: string) {
-    super(message, { code: "PAYOUT_NOT_FOUND" });
+  constructor(message: string, code: ErrorCode = "PAYOUT_NOT_FOUND") {
+    super(message, { code });
   }
 }
 
@@ -271,6 +271,18 @@ export class ConfigurationError extends PiPaymentsError {
   }
 }
 
+/**
+ * A webhook request that `verifyWebhook` refuses: a malformed signature header, no signature
+ * matching the body, a timestamp outside the tolerance, or a signed body that is not JSON.
+ * Answer it with a 4xx and do not act on the body. The message never holds the secret.
+ */
+export class WebhookVerificationError extends PiPaymentsError {
+  override readonly name: string = "WebhookVerificationError";
+  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>) {
+    super(message, details === undefined ? { code } : { code, details });
+  }
+}
+
 const errorNames = new Set([
   "PiPaymentsError",
   "ValidationError",
@@ -283,6 +295,7 @@ const errorNames = new Set([
   "NotFoundError",
   "LifecycleError",
   "ConfigurationError",
+  "WebhookVerificationError",
 ]);
 
 /** True for any error of this library, also across two copies of the package. */
@@ -320,6 +333,11 @@ export const isPaymentMismatchError = guardFor("PaymentMismatchError", PaymentMi
 export const isConflictError = guardFor("ConflictError", ConflictError);
 /** True for a {@link NotFoundError}. */
 export const isNotFoundError = guardFor("NotFoundError", NotFoundError);
+/** True for a {@link WebhookVerificationError}. */
+export const isWebhookVerificationError = guardFor(
+  "WebhookVerificationError",
+  WebhookVerificationError,
+);
 
 /**
  * A message made ready to be part of another sentence: without its final full stops and

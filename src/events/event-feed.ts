@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NotFoundError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import type { ConsumerState, DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
@@ -26,6 +27,17 @@ export interface PayoutEvents {
   consumers(): Promise<ConsumerState[]>;
   /** Events a consumer gave up on (a webhook relay's last attempt failed). */
   deadLetters(consumer?: string): Promise<DeadLetter[]>;
+  /**
+   * Hands a dead letter's event to `deliver` now, and removes the letter once it resolves
+   * (if it throws, the letter stays and the error is rethrown). A webhook relay's
+   * `redeliver(id)` calls it with its own POST: prefer that one.
+   * @returns the letter, as it was before its removal
+   * @throws NotFoundError `DEAD_LETTER_NOT_FOUND` for an id not (or no longer) kept
+   */
+  redeliver(
+    id: number,
+    deliver: (event: PayoutEvent, letter: DeadLetter) => unknown,
+  ): Promise<DeadLetter>;
 }
 
 const readSchema = z
@@ -90,5 +102,26 @@ export function createEventFeed(deps: {
     },
     consumers: () => store.consumers(),
     deadLetters: (consumer) => store.deadLetters(consumer),
+    async redeliver(id, deliver) {
+      parseWith(z.number().int().min(1), id, "dead letter id", "INVALID_OPTIONS");
+      const letter = (await store.deadLetters()).find((l) => l.id === id);
+      if (!letter) {
+        throw new NotFoundError(
+          `No dead letter with id ${id}: redelivered already, or never kept (list them with events.deadLetters()).`,
+          "DEAD_LETTER_NOT_FOUND",
+        );
+      }
+      // Positions have no gaps, so the line after seq - 1 is the letter's own line.
+      const [line] = await store.readJournal(letter.seq - 1, 1);
+      if (!line || line.position !== letter.seq) {
+        throw new NotFoundError(
+          `Dead letter ${id} names event seq ${letter.seq}, which the journal no longer holds.`,
+          "DEAD_LETTER_NOT_FOUND",
+        );
+      }
+      await deliver(toPayoutEvent(line), { ...letter });
+      await store.removeDeadLetter(id);
+      return letter;
+    },
   };
 }

@@ -23,4 +23,18 @@ describe("the package's exports", () => {
     expect(typeof (await import("pi-payments/postgres")).createPostgresStore).toBe("function");
     expect(typeof (await import("pi-payments/sandbox")).startSandbox).toBe("function");
   });
+
+  test("the webhook relay and the receiver's verifyWebhook are on the front door", async () => {
+    const front = await import("pi-payments");
+    for (const name of [
+      "createWebhookRelay",
+      "verifyWebhook",
+      "signWebhook",
+      "isWebhookVerificationError",
+      "WebhookVerificationError",
+    ]) {
+      expect(typeof (front as Record<string, unknown>)[name], name).toBe("function");
+    }
+    expect(front.WEBHOOK_SIGNATURE_HEADER).toBe("Pi-Payments-Signature");
+  });
 });
