@@ -62,7 +62,12 @@ export type { JsonObject, JsonValue } from "./domain/json.js";
 export type { PaymentArgs } from "./domain/payment-args.js";
 export { NETWORKS, type NetworkName, type PaymentDTO, type UserDTO } from "./domain/payment-dto.js";
 export type { PayoutArgs } from "./domain/payout-args.js";
-export type { ConsumeOptions, EventConsumer } from "./events/event-consumer.js";
+export type {
+  ConsumeOptions,
+  EventConsumer,
+  EventHandler,
+  HandlerContext,
+} from "./events/event-consumer.js";
 export type { PayoutEvents } from "./events/event-feed.js";
 export {
   PAYOUT_EVENT_VERSION,

@@ -328,6 +328,14 @@ export const ownErrorCodes = {
       "Fix the hook or what it writes to; the step is retried with backoff and never skipped.",
     retryable: true,
   },
+  ON_SETTLED_ASYNC: {
+    source: "PiPaymentsError",
+    meaning:
+      "On a SQLite store, onSettled returned a promise: what it did after its first await ran outside the transaction, so the step was refused and is not tried again for an hour (a retry would repeat that work).",
+    action:
+      "Make the hook synchronous (better-sqlite3 calls need no await), undo what its late work wrote if need be, and restart the runtime.",
+    retryable: false,
+  },
   CLOSED: {
     source: "PiPaymentsError",
     meaning: "The payouts runtime was closed.",

@@ -1,7 +1,24 @@
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type SerializedError, serializeError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
+
+/** What a handler is given beside the event. */
+export interface HandlerContext {
+  /**
+   * Aborted when this process must stop handling: `stop()` was called, or its lease on the
+   * name can no longer be trusted (another process may take over soon). Pass it on to what
+   * the handler waits for (a fetch, a query), so that it gives up instead of running on
+   * beside the next holder.
+   */
+  signal: AbortSignal;
+  /** 1 for the first call with this event, then 2, 3… after failures. */
+  attempt: number;
+}
+
+/** A consumer's handler: acknowledged when it resolves, called again with the event when it throws. */
+export type EventHandler = (event: PayoutEvent, context: HandlerContext) => unknown;
 
 /** Options of `payouts.events.consume()`. */
 export interface ConsumeOptions {
@@ -38,7 +55,12 @@ export interface EventConsumer {
   readonly handled: number;
   /** Resolves once the consumer stopped. */
   readonly done: Promise<void>;
-  /** Stops: the handler in flight finishes, its acknowledgement is written, the name is released. */
+  /**
+   * Stops: the handler in flight is told (its `signal` aborts) and waited for while the
+   * lease can be trusted; if it finishes, its acknowledgement is written and the name is
+   * released. A handler that does not finish by then is left behind unacknowledged, and the
+   * name to its lease's end: stop() never hangs on a handler.
+   */
   stop(): Promise<void>;
 }
 
@@ -51,8 +73,16 @@ export interface EventConsumer {
  * the batch: a crash redelivers at most the batch in flight, and nothing before it. The
  * name's lease is renewed every third of `leaseMs` while the process lives, and each write
  * of the cursor is fenced by it. A holder whose renewal fails, or that has not renewed for
- * most of a lease (a stalled process), stops calling the handler before another may take
- * over: two processes never handle the same name at once.
+ * most of a lease (a stalled process, a store cut off), stops before another may take over:
+ * it calls no handler, aborts the signal of the one in flight and stops waiting for it.
+ *
+ * What this does not do, and no lease can: stop a handler that ignores its signal, or a
+ * process frozen in the middle of one. A handler may thus (rarely, after a stall longer than
+ * most of a lease) still run while the next holder starts: handlers must be idempotent on
+ * `event.id`, as at-least-once needs anyway.
+ *
+ * Each consumer holds its lease under its own id (the runtime's owner and a random suffix),
+ * so two consumers of one name in one process are two holders in turn, never at once.
  */
 export function startEventConsumer(
   deps: {
@@ -62,10 +92,11 @@ export function startEventConsumer(
     onLocalStep: (wake: () => void) => () => void;
   },
   name: string,
-  handler: (event: PayoutEvent) => unknown,
+  handler: EventHandler,
   options: ConsumeOptions = {},
 ): EventConsumer {
-  const { store, owner } = deps;
+  const { store } = deps;
+  const owner = `${deps.owner}#${randomBytes(4).toString("hex")}`;
   const from = options.from ?? "start";
   const batchSize = options.batchSize ?? 100;
   const pollMs = options.pollMs ?? 1000;
@@ -81,6 +112,8 @@ export function startEventConsumer(
   /** performance.now() when the last successful renewal was sent: the lease runs from then. */
   let renewedAt = 0;
   let lost = false;
+  /** A handler left running when the lease lapsed: no new claim until it settles. */
+  let abandoned: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
 
   const stopped = () => stopper.signal.aborted;
@@ -126,20 +159,63 @@ export function startEventConsumer(
     }
   };
 
+  /**
+   * Resolves when the lease can no longer be trusted (checked often while a handler runs),
+   * unless `cancel` is called first.
+   */
+  const trustLapse = () => {
+    let timer: NodeJS.Timeout | undefined;
+    const lapsed = new Promise<"lapsed">((resolve) => {
+      timer = setInterval(
+        () => {
+          if (!leaseTrusted()) resolve("lapsed");
+        },
+        Math.max(5, leaseMs / 20),
+      );
+    });
+    return { lapsed, cancel: () => clearInterval(timer) };
+  };
+
+  /** Calls the handler until it succeeds; false once this process must stop handling. */
   const handle = async (event: PayoutEvent): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       if (!leaseTrusted() || stopped()) return false;
+      const fence = new AbortController();
+      const onStop = () => fence.abort(new Error("The consumer is stopping."));
+      stopper.signal.addEventListener("abort", onStop, { once: true });
+      const watch = trustLapse();
+      const call = Promise.resolve()
+        .then(() => handler(event, { signal: fence.signal, attempt }))
+        .then(
+          () => ({ ok: true as const }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
       try {
-        await handler(event);
-        handled += 1;
-        return true;
-      } catch (error) {
-        options.onError?.(error, event, attempt);
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await sleep(ceiling / 2 + Math.random() * (ceiling / 2), undefined, {
-          signal: stopper.signal,
-        }).catch(() => undefined);
+        const outcome = await Promise.race([call, watch.lapsed]);
+        if (outcome === "lapsed") {
+          // Another holder may take over soon: tell the handler, and stop waiting for it.
+          // The name is neither acknowledged nor released from here on (the handler may
+          // still be running): it passes on when its lease ends. This consumer claims again
+          // only once that handler has settled, so it never runs two at once itself.
+          fence.abort(new Error("The consumer's lease on its name can no longer be trusted."));
+          lost = true;
+          abandoned = call.then(() => undefined);
+          return false;
+        }
+        if (outcome.ok) {
+          handled += 1;
+          return true;
+        }
+        if (stopped()) return false;
+        options.onError?.(outcome.error, event, attempt);
+      } finally {
+        watch.cancel();
+        stopper.signal.removeEventListener("abort", onStop);
       }
+      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      await sleep(ceiling / 2 + Math.random() * (ceiling / 2), undefined, {
+        signal: stopper.signal,
+      }).catch(() => undefined);
     }
   };
 
@@ -173,6 +249,14 @@ export function startEventConsumer(
     try {
       while (!stopped()) {
         try {
+          if (abandoned) {
+            const settled = await Promise.race([
+              abandoned.then(() => true),
+              nap(pollMs).then(() => false),
+            ]);
+            if (!settled) continue;
+            abandoned = undefined;
+          }
           const claimedAt = performance.now();
           const claim = await store.claimConsumer(name, owner, leaseMs, from);
           if (!claim) {

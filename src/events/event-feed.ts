@@ -3,7 +3,12 @@ import { NotFoundError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import type { ConsumerState, DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
-import { type ConsumeOptions, type EventConsumer, startEventConsumer } from "./event-consumer.js";
+import {
+  type ConsumeOptions,
+  type EventConsumer,
+  type EventHandler,
+  startEventConsumer,
+} from "./event-consumer.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
 /** The durable event feed of a store: every saved step of every payout, whoever drove it. */
@@ -18,11 +23,7 @@ export interface PayoutEvents {
    * order, at least once (again only after a crash), acknowledged when it resolves; one
    * process of the fleet holds a name at a time, and another takes over when it dies.
    */
-  consume(
-    name: string,
-    handler: (event: PayoutEvent) => unknown,
-    options?: ConsumeOptions,
-  ): EventConsumer;
+  consume(name: string, handler: EventHandler, options?: ConsumeOptions): EventConsumer;
   /** Every consumer of the store, with its cursor and holder. */
   consumers(): Promise<ConsumerState[]>;
   /** Events a consumer gave up on (a webhook relay's last attempt failed). */
@@ -49,6 +50,11 @@ const readSchema = z
 
 const nameSchema = z
   .string()
+  // Names are stored as text (PostgreSQL refuses a NUL) and printed by the command line.
+  .refine(
+    (name) => ![...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    "must be printable text (no control characters)",
+  )
   .min(1, "must name the consumer")
   .max(200, "must be at most 200 characters");
 
@@ -88,7 +94,7 @@ export function createEventFeed(deps: {
       const valid = parseWith(
         z.strictObject({
           name: nameSchema,
-          handler: z.custom<(event: PayoutEvent) => unknown>(
+          handler: z.custom<EventHandler>(
             (v) => typeof v === "function",
             "must be a function (event) => …",
           ),

@@ -16,7 +16,8 @@ export interface DeliveryAttempt {
 
 /** POSTs signed events to one receiver over keep-alive connections. */
 export interface WebhookTransport {
-  post(event: PayoutEvent): Promise<DeliveryAttempt>;
+  /** One try; `stop` aborts it (the relay stopping, or its name lost). */
+  post(event: PayoutEvent, stop?: AbortSignal): Promise<DeliveryAttempt>;
   /** Closes the idle connections. */
   close(): void;
 }
@@ -61,11 +62,19 @@ export function createWebhookTransport(url: string, timeoutMs: number, secret: W
   const client = target.protocol === "https:" ? https : http;
   const agent = new client.Agent({ keepAlive: true });
 
-  const send = (body: string, headers: Record<string, string>) =>
+  const send = (body: string, headers: Record<string, string>, stop: AbortSignal | undefined) =>
     new Promise<{ status: number }>((resolve, reject) => {
       const request = client.request(
         target,
-        { method: "POST", agent, headers, signal: AbortSignal.timeout(timeoutMs) },
+        {
+          method: "POST",
+          agent,
+          headers,
+          // The consumer's signal too: a relay that must stop (or lost its name) gives up.
+          signal: stop
+            ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop])
+            : AbortSignal.timeout(timeoutMs),
+        },
         (response) => {
           response.on("error", reject);
           response.on("end", () => resolve({ status: response.statusCode ?? 0 }));
@@ -79,7 +88,7 @@ export function createWebhookTransport(url: string, timeoutMs: number, secret: W
       request.end(body);
     });
 
-  const post = async (event: PayoutEvent): Promise<DeliveryAttempt> => {
+  const post = async (event: PayoutEvent, stop?: AbortSignal): Promise<DeliveryAttempt> => {
     const started = performance.now();
     const body = JSON.stringify(event);
     const headers = {
@@ -97,7 +106,7 @@ export function createWebhookTransport(url: string, timeoutMs: number, secret: W
     });
     for (let fresh = false; ; fresh = true) {
       try {
-        const { status } = await send(body, headers);
+        const { status } = await send(body, headers, stop);
         return done(status, status >= 200 && status < 300 ? null : `HTTP ${status}`);
       } catch (error) {
         // A kept-alive connection the receiver closed while idle fails at once with

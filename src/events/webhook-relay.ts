@@ -9,7 +9,7 @@ import {
 import { parseWith } from "../domain/validation.js";
 import type { DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
-import type { EventConsumer } from "./event-consumer.js";
+import type { EventConsumer, HandlerContext } from "./event-consumer.js";
 import type { PayoutEvents } from "./event-feed.js";
 import type { PayoutEvent } from "./payout-event.js";
 import {
@@ -209,12 +209,12 @@ export function createWebhookRelay(
       ...rest,
     });
 
-  const deliver = async (event: PayoutEvent): Promise<void> => {
+  const deliver = async (event: PayoutEvent, { signal }: HandlerContext): Promise<void> => {
     let last = exhausted.get(event.id);
     for (let attempt = 1; !last; attempt++) {
-      // Stopping: the consumer does not acknowledge this event; the next holder sends it.
-      if (stopper.signal.aborted) throw new Error("relay stopping");
-      const result = await transport.post(event);
+      // Stopping, or the name's lease lost: not acknowledged; the next holder sends it.
+      if (stopper.signal.aborted || signal.aborted) throw new Error("relay stopping");
+      const result = await transport.post(event, signal);
       if (result.ok) {
         delivered += 1;
         report(event, attempt, result, { outcome: "delivered", retryInMs: null, deadLetter: null });
@@ -227,7 +227,7 @@ export function createWebhookRelay(
       const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       const retryInMs = Math.round(Math.random() * ceiling);
       report(event, attempt, result, { outcome: "retrying", retryInMs, deadLetter: null });
-      await sleep(retryInMs, undefined, { signal: stopper.signal });
+      await sleep(retryInMs, undefined, { signal: AbortSignal.any([stopper.signal, signal]) });
     }
     exhausted.set(event.id, last);
     // If the store refuses, this throws: the consumer calls again, and the map above sends

@@ -166,15 +166,17 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         // Inside the host's synchronous transaction function: stored before this returns,
         // and a refusal throws here so that the host's transaction rolls back with it.
         runners.ensureOpen();
-        const { created, payout } = intake.insertWithin(tx, args);
-        if (created) steps.created(payout);
+        // Not announced to subscribe() here: the host may still roll it back. The event
+        // feed tells of it once the host commits.
+        const { payout } = intake.insertWithin(tx, args);
         return Promise.resolve(toPayout(payout));
       }
       return (async () => {
         const { tx } = parseEnqueueOptions(enqueueOptions);
         runners.ensureOpen();
         const { created, payout } = await intake.insert(args, tx === undefined ? {} : { tx });
-        if (created) steps.created(payout);
+        // Inside the host's transaction it may still be rolled back: the feed tells of it.
+        if (created && tx === undefined) steps.created(payout);
         return toPayout(payout);
       })();
     },

@@ -5,7 +5,15 @@ import type { PendingInvoke } from "../machines/xstate-adapter.js";
 import type { StoredPayout } from "../storage/types.js";
 import type { MachineEvent } from "./durable-machine.js";
 import { eventName } from "./payout-journal.js";
-import { HookError, HookRefused, restHookFor, saveHookRefusal, upcoming } from "./rest-hook.js";
+import {
+  AsyncHookError,
+  HOOK_PARKED_MS,
+  HookError,
+  HookRefused,
+  restHookFor,
+  saveHookRefusal,
+  upcoming,
+} from "./rest-hook.js";
 import type { Command, ProbePoint, QueuedCommand, RunEnd, RunnerDeps } from "./runner-types.js";
 
 export type {
@@ -205,9 +213,12 @@ export class MachineRunner<Snapshot> {
    * Journals the hook's refusal with the machine unchanged (status, list and the events show
    * it), waits the backoff, and has the caller try the step again.
    */
-  private async hookRefused(error: HookError): Promise<never> {
+  private async hookRefused(error: HookError | AsyncHookError): Promise<never> {
     this.hookAttempts += 1;
-    const delay = (this.deps.hookBackoffMs ?? defaultHookBackoff)(this.hookAttempts);
+    const delay =
+      error instanceof AsyncHookError
+        ? HOOK_PARKED_MS
+        : (this.deps.hookBackoffMs ?? defaultHookBackoff)(this.hookAttempts);
     const { record, step } = await saveHookRefusal(this.deps, {
       record: this.record,
       snapshot: this.snapshot,
@@ -350,7 +361,8 @@ export class MachineRunner<Snapshot> {
         },
       );
     } catch (error) {
-      if (error instanceof HookError) await this.hookRefused(error);
+      if (error instanceof HookError || error instanceof AsyncHookError)
+        await this.hookRefused(error);
       throw error;
     }
     if (hook) this.hookAttempts = 0;

@@ -13,6 +13,23 @@ export class HookError extends PiPaymentsError {
   }
 }
 
+/**
+ * The hook returned a promise inside a synchronous (SQLite) transaction. Its work after the
+ * first await runs outside the transaction and cannot be taken back, so trying again would
+ * only repeat it: the step is refused and parked (see {@link HOOK_PARKED_MS}).
+ */
+export class AsyncHookError extends PiPaymentsError {
+  constructor() {
+    super(
+      "onSettled returned a promise on a SQLite store: its work after the first await ran outside the transaction (check what it wrote). The step is not tried again for an hour; make the hook synchronous and restart.",
+      { code: "ON_SETTLED_ASYNC", retryable: false },
+    );
+  }
+}
+
+/** How long a step refused by an {@link AsyncHookError} waits: until a person fixes the hook. */
+export const HOOK_PARKED_MS = 3_600_000;
+
 /** The step was refused by the rest hook and recorded as such: the runner tries it again. */
 export class HookRefused extends Error {}
 
@@ -33,12 +50,12 @@ export function upcoming(record: StoredPayout, write: PayoutWrite): StoredPayout
  * tells it from a failure of the store itself.
  */
 export function restHookFor<S>(
-  deps: Pick<RunnerDeps<S>, "onRest" | "store">,
+  deps: Pick<RunnerDeps<S>, "onRest" | "store" | "leaseMs">,
   previous: StoredPayout,
   write: PayoutWrite,
   view: JsonObject,
 ): SaveOptions["within"] {
-  const { onRest, store } = deps;
+  const { onRest, store, leaseMs } = deps;
   const enteringRest =
     write.atRest && (!previous.atRest || write.stateDetail !== previous.stateDetail);
   if (!onRest || !enteringRest) return undefined;
@@ -50,17 +67,28 @@ export function restHookFor<S>(
       throw new HookError(error);
     }
     if (typeof (result as Promise<void> | undefined)?.then !== "function") return;
-    // Work awaited after a synchronous transaction would run outside it: refuse the step.
     if (store.hostTransactions === "sync") {
-      throw new HookError(
-        new Error(
-          "it returned a promise on a SQLite store, whose transactions are synchronous: do the write synchronously with the better-sqlite3 handle it is given",
-        ),
-      );
+      // Work awaited after a synchronous transaction runs outside it. Its failure has no one
+      // to go to: caught, so that it does not bring the host's process down.
+      (result as Promise<void>).then(undefined, () => undefined);
+      throw new AsyncHookError();
     }
-    return (result as Promise<void>).catch((error: unknown) => {
-      throw new HookError(error);
+    // A hook holds the payout's row (and its lease renewal) while it runs: it gets a third
+    // of the lease, then the save is rolled back. The store drops the transaction's client
+    // on a rollback, so whatever the hook still sends on it fails instead of landing.
+    const limitMs = Math.round(leaseMs / 3);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`it did not finish within ${limitMs} ms (a third of the lease)`)),
+        limitMs,
+      );
     });
+    return Promise.race([result as Promise<void>, timedOut])
+      .catch((error: unknown) => {
+        throw new HookError(error);
+      })
+      .finally(() => clearTimeout(timer));
   };
 }
 
@@ -75,7 +103,7 @@ export async function saveHookRefusal<S>(
     snapshot: S;
     attempts: number;
     delayMs: number;
-    error: HookError;
+    error: HookError | AsyncHookError;
   },
 ): Promise<{ record: StoredPayout; step: SavedStep }> {
   const { machine, scrub, store, owner, now } = deps;

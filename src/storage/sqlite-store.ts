@@ -1,9 +1,10 @@
 import Database from "better-sqlite3";
 import { z } from "zod";
-import { ConflictError, StorageError, ValidationError } from "../domain/errors.js";
+import { ConflictError, StorageError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "./sql-rows.js";
 import { createSqliteFeed } from "./sqlite-feed.js";
+import { checkHostTransaction, refuseAsync } from "./sqlite-host-transaction.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
 import type {
   JournalInput,
@@ -190,7 +191,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   if (settings.database) open();
 
   const createWithin: NonNullable<PayoutStore["createWithin"]> = (tx, payout, entry) => {
-    if (tx !== open()) throw notThisDatabase("tx");
+    checkHostTransaction(tx, open());
     // A savepoint inside the host's transaction: it commits with the host, and a power cut
     // keeps both or neither.
     return insertion(payout, entry)();
@@ -239,8 +240,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
         }
         // The host's write joins this transaction; a throw rolls the whole save back.
         if (saveOptions.within !== undefined) {
-          const result = saveOptions.within(database);
-          if (isThenable(result)) throw asyncHookRefused();
+          refuseAsync(saveOptions.within(database));
         }
         return fromPayoutRow(updated);
       });
@@ -382,23 +382,3 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
 }
 
 /** A handle that is not the store's own connection cannot share its transaction. */
-function notThisDatabase(option: string): ValidationError {
-  return new ValidationError(
-    `Invalid ${option}: pass the store's own better-sqlite3 database (create the store with createSqliteStore({ database: yourDb }) and pass yourDb): a SQLite transaction belongs to one connection.`,
-    [{ path: option, message: "must be the store's own database handle" }],
-    "INVALID_OPTIONS",
-  );
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
-}
-
-/** better-sqlite3 runs a transaction synchronously: work awaited inside would run after it. */
-function asyncHookRefused(): ValidationError {
-  return new ValidationError(
-    "onSettled returned a promise on a SQLite store: its work would run outside the transaction, so the save was rolled back. On SQLite, do the host's write synchronously with the better-sqlite3 handle it is given.",
-    [{ path: "onSettled", message: "must be synchronous on a SQLite store" }],
-    "INVALID_OPTIONS",
-  );
-}

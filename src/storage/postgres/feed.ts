@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ConsumerState, DeadLetter, FeedStore } from "../feed-types.js";
 import { fromJournalRow, type JournalRow } from "../sql-rows.js";
 import { inTransaction, type PostgresPool } from "./client.js";
@@ -53,16 +54,22 @@ export function createPostgresFeed(deps: {
 }): FeedStore {
   const { open, s, schema, leaseTimes } = deps;
 
-  /** Numbers the committed lines not numbered yet, unless another process is doing it now. */
-  const sequence = async (): Promise<void> => {
-    await inTransaction(await open(), async (db) => {
+  /**
+   * Numbers up to a batch of the committed lines not numbered yet, unless another process is
+   * doing it now. A sequencer that stalls (a paused process, a network cut) holds the lock
+   * no longer than its statement timeout, so that the others can go on numbering.
+   */
+  const sequence = async (): Promise<{ locked: boolean; numbered: number }> =>
+    inTransaction(await open(), async (db) => {
+      await db.query("SET LOCAL statement_timeout = '30s'");
+      await db.query("SET LOCAL idle_in_transaction_session_timeout = '30s'");
       const { rows } = await db.query<{ locked: boolean }>(
         "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked",
         [`pi-payments:feed:${schema}`],
       );
       // Another sequencer holds it: what it numbers is read on the next poll.
-      if (!rows[0]?.locked) return;
-      await db.query(
+      if (!rows[0]?.locked) return { locked: false, numbered: 0 };
+      const result = await db.query(
         `WITH base AS (SELECT COALESCE(MAX(feed_seq), 0) AS n FROM ${s}.journal),
               todo AS (
                 SELECT seq, row_number() OVER (ORDER BY seq) AS r FROM (
@@ -71,11 +78,21 @@ export function createPostgresFeed(deps: {
               )
          UPDATE ${s}.journal j SET feed_seq = base.n + todo.r FROM base, todo WHERE j.seq = todo.seq`,
       );
+      return { locked: true, numbered: result.rowCount ?? 0 };
     });
-  };
 
+  /**
+   * The newest position once every line committed so far is numbered: a backlog (a store
+   * that ran for months without a reader) is numbered batch by batch first, so that a
+   * consumer started `from: "now"` does not start in the past.
+   */
   const lastPosition = async (): Promise<number> => {
-    await sequence();
+    for (;;) {
+      const pass = await sequence();
+      if (pass.locked && pass.numbered < SEQUENCE_BATCH) break;
+      // Another sequencer is at work: wait for it rather than read a number it will pass.
+      if (!pass.locked) await sleep(10);
+    }
     const { rows } = await (await open()).query<{ n: string | number }>(
       `SELECT COALESCE(MAX(feed_seq), 0) AS n FROM ${s}.journal`,
     );

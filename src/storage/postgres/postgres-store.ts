@@ -1,11 +1,12 @@
 import pg from "pg";
 import { z } from "zod";
-import { ConflictError, StorageError, ValidationError } from "../../domain/errors.js";
+import { ConflictError, StorageError } from "../../domain/errors.js";
 import { parseWith } from "../../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "../sql-rows.js";
 import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
 import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
 import { createPostgresFeed } from "./feed.js";
+import { hostClient } from "./host-transaction.js";
 import { appendJournalLine } from "./journal-append.js";
 import { migrate, quote } from "./migrations.js";
 
@@ -88,8 +89,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
   };
 
   // Lease time: the test clock if given, else the database's own.
+  // The wall clock as the statement runs (not now(), the transaction's start): a statement
+  // that waited on a lock must not write an expiry already in the past.
   const nowSql = (params: unknown[]): string => {
-    if (!settings.now) return "now()";
+    if (!settings.now) return "clock_timestamp()";
     params.push(new Date(settings.now()));
     return `$${params.length}::timestamptz`;
   };
@@ -154,10 +157,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         return { created: true, payout: fromPayoutRow(row) };
       };
       // Inside the host's transaction: the payout exists if and only if the host commits.
-      if (tx !== undefined) {
-        if (!isQueryable(tx)) throw notAClient();
-        return insert(tx);
-      }
+      if (tx !== undefined) return insert(await hostClient(tx));
       return inTransaction(pool, insert);
     },
 
@@ -286,9 +286,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
     async renewAll(owner, ttlMs) {
       const params: unknown[] = [owner];
       const { now, until } = leaseTimes(params, ttlMs);
+      // A row locked by a save in progress (a slow onSettled, say) is not waited for: that
+      // save checked the lease when it began, and commits or rolls back on its own. It counts
+      // as held while its lease is live, and is renewed on the next round.
       const { rows } = await (await open()).query<{ key: string }>(
-        `UPDATE ${s}.payouts SET lease_expires_at = ${until}
-         WHERE lease_owner = $1 AND lease_expires_at > ${now} RETURNING key`,
+        `WITH live AS (
+           SELECT key FROM ${s}.payouts WHERE lease_owner = $1 AND lease_expires_at > ${now}
+         ), renewed AS (
+           UPDATE ${s}.payouts SET lease_expires_at = ${until}
+           WHERE key IN (SELECT key FROM live) AND key IN (
+             SELECT key FROM ${s}.payouts WHERE lease_owner = $1 FOR UPDATE SKIP LOCKED
+           )
+         )
+         SELECT key FROM live`,
         params,
       );
       return rows.map((r) => r.key);
@@ -377,18 +387,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
       ready = undefined;
     },
   };
-}
-
-function isQueryable(value: unknown): value is Queryable {
-  return typeof (value as Queryable | undefined)?.query === "function";
-}
-
-function notAClient(): ValidationError {
-  return new ValidationError(
-    "Invalid tx: pass the pg client your transaction runs on (a PoolClient after BEGIN).",
-    [{ path: "tx", message: "must be a pg client inside a transaction" }],
-    "INVALID_OPTIONS",
-  );
 }
 
 export { migrate } from "./migrations.js";
