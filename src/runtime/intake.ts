@@ -17,6 +17,8 @@ export interface InsertOptions {
   lease?: boolean;
   /** The host's open transaction to store it in (see `CreateOptions.tx`). */
   tx?: unknown;
+  /** The trace it was taken in with, stored with it (see `PayoutContext.traceparent`). */
+  traceparent?: string | undefined;
 }
 
 /** Stores a payout's intent once per key; a key used again with other arguments is refused. */
@@ -39,7 +41,7 @@ export function createIntake(deps: {
 }): Insert {
   // Synchronous up to the store's create: on SQLite, enqueue({ tx }) runs inside the host's
   // synchronous transaction function, so nothing may be awaited before the insert.
-  return async (args, { adopt = false, lease = false, tx } = {}) => {
+  return async (args, { adopt = false, lease = false, tx, traceparent } = {}) => {
     const valid = parsePayoutArgs(args);
     const intent: PayoutIntent = {
       uid: valid.uid,
@@ -56,6 +58,7 @@ export function createIntake(deps: {
       timing: deps.timing,
       adopt,
       at: deps.now(),
+      traceparent,
     });
     const at = new Date(deps.now()).toISOString();
     const raw = payoutWrite(snapshot, at);

@@ -16,6 +16,7 @@ export type {
   RestHook,
   RunEnd,
   RunnerDeps,
+  RunObserver,
   SavedStep,
 } from "./runner-types.js";
 
@@ -69,7 +70,16 @@ export class MachineRunner<Snapshot> {
     this.hookAttempts = record.hookFailure?.attempts ?? 0;
     this.snapshot = deps.machine.restore(record.snapshot);
     deps.leases.keep(this.key, () => this.leaseLost());
+    const { observer } = deps;
+    observer?.started(record, this.snapshot);
     this.done = this.loop(options.fresh, options.takenOverFrom);
+    // Told after the loop's own cleanup; a rejected `done` is still the caller's to see.
+    if (observer) {
+      this.done.then(
+        (end) => observer.ended(this.key, end),
+        () => observer.ended(this.key, undefined),
+      );
+    }
   }
 
   /** Queues a command; resolves true if the machine accepted it (and it was saved). */
@@ -137,7 +147,10 @@ export class MachineRunner<Snapshot> {
         const controller = new AbortController();
         const stop = () => controller.abort();
         this.stopController.signal.addEventListener("abort", stop);
-        const result = this.execute(effect, controller.signal, replay);
+        const run = () => this.execute(effect, controller.signal, replay);
+        const result = this.deps.observer
+          ? this.deps.observer.effect(this.key, effect, this.snapshot, run)
+          : run();
         replay = false;
         let kept = false;
         try {
@@ -357,18 +370,17 @@ export class MachineRunner<Snapshot> {
     this.leaseReleased = write.atRest;
     this.snapshot = next;
     if (releaseSlot !== undefined) this.deps.onSlotFreed(releaseSlot);
-    this.deps.onStep(
-      {
-        key: this.key,
-        from,
-        to: write.stateDetail,
-        event,
-        details: scrubbedDetails,
-        at: iso,
-        payout: this.record,
-      },
-      next,
-    );
+    const step = {
+      key: this.key,
+      from,
+      to: write.stateDetail,
+      event,
+      details: scrubbedDetails,
+      at: iso,
+      payout: this.record,
+    };
+    this.deps.onStep(step, next);
+    this.deps.observer?.saved(step, next);
     await this.probe({ point: "save:end", key: this.key, state: write.stateDetail, event });
   }
 }
