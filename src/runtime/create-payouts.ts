@@ -4,6 +4,7 @@ import { LifecycleError, NotFoundError } from "../domain/errors.js";
 import { createEventFeed } from "../events/event-feed.js";
 import { payoutMachine } from "../machines/payout-machine.js";
 import type { RetryTiming } from "../machines/types.js";
+import { createPayoutTelemetry } from "../telemetry/payout-telemetry.js";
 import { parseCommandOptions } from "./command-options.js";
 import { defaultStore } from "./default-store.js";
 import { createDriver } from "./driver.js";
@@ -77,6 +78,10 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       ? `app:${chain.walletAddress}`
       : `user:${chain.walletAddress}:${uid}`;
 
+  const telemetry = createPayoutTelemetry(settings.telemetry, {
+    network: settings.network,
+    account: () => chain.account(),
+  });
   const steps = createStepFanOut({ machine: payoutMachine, scrub, inspect: settings.inspect });
   const leases = new LeaseKeeper(store, owner, leaseMs);
   // The slot gate, the effects and the runners need each other: the gate is told of a
@@ -102,6 +107,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     onStep: steps.step,
     onSlotFreed: (scope) => slots.notify(scope),
     onRest: onSettledHook(settings.onSettled, store),
+    observer: telemetry?.observer,
     // A refusing hook waits as a transient failure does: doubling up to the ceiling.
     hookBackoffMs: (attempt) =>
       Math.min(settings.backoff.maxDelayMs, settings.backoff.baseDelayMs * 2 ** (attempt - 1)),
@@ -124,6 +130,19 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     owner,
     leaseMs,
   });
+
+  /** Takes a payout in within its trace's first span (telemetry on), the traceparent stored with it. */
+  function traced(
+    kind: "pay" | "enqueue",
+    take: (trace: { traceparent?: string }) => ReturnType<typeof insert>,
+  ): ReturnType<typeof insert> {
+    if (!telemetry) return take({});
+    const trace = telemetry.intake(kind);
+    // Called at once, not after an await: enqueue({ tx }) on SQLite must insert synchronously.
+    const taken = take(trace.traceparent === undefined ? {} : { traceparent: trace.traceparent });
+    taken.then(trace.settle, trace.fail);
+    return taken;
+  }
 
   /** A slot held by a payout nobody drives any more (its process died): drive it here. */
   async function driveDeadHolder(holder: string): Promise<void> {
@@ -148,7 +167,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     async pay(args, payOptions = {}) {
       runners.ensureOpen();
-      const { created, payout } = await insert(args, { lease: true });
+      const { created, payout } = await traced("pay", (trace) =>
+        insert(args, { lease: true, ...trace }),
+      );
       if (created) steps.created(payout);
       if (payout.atRest) return toPayout(payout);
       const signal = payOptions.signal;
@@ -164,7 +185,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     async enqueue(args, enqueueOptions = {}) {
       runners.ensureOpen();
       // Not awaited before the insert: inside a SQLite transaction it must run synchronously.
-      const { created, payout } = await insert(args, tx(enqueueOptions));
+      const { created, payout } = await traced("enqueue", (trace) =>
+        insert(args, { ...tx(enqueueOptions), ...trace }),
+      );
       if (created) steps.created(payout);
       return toPayout(payout);
     },
@@ -242,6 +265,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       // and no lease is renewed any more (a dead process renews nothing).
       await runners.closeAll(abandon ? "crashed" : "closed");
       leases.stop();
+      telemetry?.close();
       if (abandon) return;
       await platform.close();
       await chain.close();
