@@ -6,11 +6,13 @@ import { z } from "zod";
  * library's types do not need the API installed.
  */
 export interface TracerProviderLike {
+  /** The tracer pi-payments records its spans with (scope `pi-payments`). */
   getTracer(name: string, version?: string): unknown;
 }
 
 /** A meter provider as pi-payments calls it: any `MeterProvider` (the SDK's `MeterProvider`). */
 export interface MeterProviderLike {
+  /** The meter pi-payments records its metrics with (scope `pi-payments`). */
   getMeter(name: string, version?: string): unknown;
 }
 
