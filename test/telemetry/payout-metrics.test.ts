@@ -27,7 +27,7 @@ describe("payout metrics", () => {
     );
     const durations = await metrics.points("pi_payments.payout.duration");
     const completed = durations.find((p) => p.attributes["pi_payments.outcome"] === "completed");
-    expect((completed?.value as { count: number }).count).toBe(2);
+    expect(completed?.value).toMatchObject({ count: 2 });
 
     const steps = await metrics.points("pi_payments.step.duration");
     const byStep = new Map(
