@@ -4,6 +4,7 @@ import type { RunObserver } from "../runtime/runner-types.js";
 import { loadOtel, type OtelResolver } from "./load-otel.js";
 import { createPayoutMetrics } from "./payout-metrics.js";
 import { createPayoutTracing, type IntakeTrace } from "./payout-tracing.js";
+import { registeredSdk } from "./sdk-presence.js";
 import type { TelemetrySettings } from "./telemetry-options.js";
 import { cachedBalance } from "./wallet-balance.js";
 
@@ -25,10 +26,10 @@ export interface TelemetryDeps {
 }
 
 /**
- * The runtime's telemetry, or undefined when it is off (`telemetry: false`) or cannot be
- * (the API is not installed): the runner then has no observer, and pays nothing for it.
- * With the API installed but no SDK registered, the API's no-op tracer and meter make
- * every call cheap, and the tracing skips its attribute work for spans that do not record.
+ * The runtime's telemetry, or undefined when it is off (`telemetry: false`), cannot be (the
+ * API is not installed) or would record nothing (no SDK registered, no provider given): the
+ * runner then has no observer, and pays nothing for it. Traces and metrics are each made
+ * only when their SDK is there.
  */
 export function createPayoutTelemetry(
   settings: TelemetrySettings | undefined,
@@ -37,18 +38,21 @@ export function createPayoutTelemetry(
   if (settings === false) return undefined;
   const api = loadOtel(deps.resolveApi);
   if (!api) return undefined;
-  const tracing = createPayoutTracing(
-    api,
-    settings?.tracerProvider as TracerProvider | undefined,
-    deps.network,
-  );
-  const metrics = createPayoutMetrics(api, settings?.meterProvider as MeterProvider | undefined, {
-    network: deps.network,
-    balance: cachedBalance(deps.account, {
-      maxAgeMs: settings?.balanceMaxAgeMs ?? 30_000,
-      timeoutMs: 5_000,
-    }),
-  });
+  const given: Exclude<TelemetrySettings, false> = settings ?? { balanceMaxAgeMs: 30_000 };
+  const sdk = registeredSdk(api, given);
+  if (!sdk.traces && !sdk.metrics) return undefined;
+  const tracing = sdk.traces
+    ? createPayoutTracing(api, given.tracerProvider as TracerProvider | undefined, deps.network)
+    : undefined;
+  const metrics = sdk.metrics
+    ? createPayoutMetrics(api, given.meterProvider as MeterProvider | undefined, {
+        network: deps.network,
+        balance: cachedBalance(deps.account, {
+          maxAgeMs: given.balanceMaxAgeMs,
+          timeoutMs: 5_000,
+        }),
+      })
+    : undefined;
   // A bug here must never stop a payout: each hook is fenced.
   const guarded =
     <A extends unknown[]>(hook: (...args: A) => void) =>
@@ -62,35 +66,38 @@ export function createPayoutTelemetry(
 
   const observer: RunObserver<PayoutSnapshot> = {
     started: guarded((record, snapshot) => {
-      tracing.started(record, snapshot);
-      metrics.started(record, snapshot);
+      tracing?.started(record, snapshot);
+      metrics?.started(record, snapshot);
     }),
     effect(key, effect, snapshot, run) {
-      const begun = performance.now();
       let traced: Promise<Awaited<ReturnType<typeof run>>>;
       try {
-        traced = tracing.effect(key, effect, snapshot, run);
+        traced = tracing ? tracing.effect(key, effect, snapshot, run) : run();
       } catch {
         traced = run();
       }
+      if (!metrics) return traced;
+      const begun = performance.now();
       return traced.then((event) => {
         guarded(() => metrics.effectEnded(effect, event, (performance.now() - begun) / 1000))();
         return event;
       });
     },
     saved: guarded((step) => {
-      tracing.saved(step);
-      metrics.saved(step);
+      tracing?.saved(step);
+      metrics?.saved(step);
     }),
     ended: guarded((key, end) => {
-      tracing.ended(key, end);
-      metrics.ended(key);
+      tracing?.ended(key, end);
+      metrics?.ended(key);
     }),
   };
+  const untraced: IntakeTrace = { traceparent: undefined, settle: () => {}, fail: () => {} };
 
   return {
     observer,
     intake(kind) {
+      if (!tracing) return untraced;
       try {
         const trace = tracing.intake(kind);
         return {
@@ -99,9 +106,9 @@ export function createPayoutTelemetry(
           fail: guarded((error) => trace.fail(error)),
         };
       } catch {
-        return { traceparent: undefined, settle: () => {}, fail: () => {} };
+        return untraced;
       }
     },
-    close: guarded(() => tracing.close()),
+    close: guarded(() => tracing?.close()),
   };
 }

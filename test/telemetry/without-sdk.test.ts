@@ -4,6 +4,7 @@ import { loadOtel } from "../../src/telemetry/load-otel.js";
 import { createPayoutTelemetry } from "../../src/telemetry/payout-telemetry.js";
 import { testPayouts } from "../helpers/payouts.js";
 import { testSandbox } from "../helpers/sandbox.js";
+import { testMetrics, testTracing } from "../helpers/telemetry.js";
 
 const fast = { ledgerIntervalMs: 5, clock: "simulated" as const };
 
@@ -22,7 +23,13 @@ describe("without an SDK", () => {
     expect(payout.state).toBe("completed");
     const stored = await payouts.store.get("quiet");
     expect(stored!.snapshot.context).not.toHaveProperty("traceparent");
-    expect(metrics.getMeterProvider().getMeter("pi-payments")).toBeDefined();
+    // Nothing to record for: the runtime has no telemetry at all, so it costs nothing.
+    expect(
+      createPayoutTelemetry(undefined, {
+        network: "Pi Testnet",
+        account: async () => ({ balance: "1" }),
+      }),
+    ).toBeUndefined();
   });
 
   test("without the API installed, telemetry is off and createPayouts works", async () => {
@@ -43,7 +50,24 @@ describe("without an SDK", () => {
     expect(loadOtel()).toBeDefined();
   });
 
-  test("telemetry: false turns it off even with providers registered", async () => {
+  test("an SDK registered globally before createPayouts() is used without any option", async () => {
+    const tracing = testTracing();
+    const meters = testMetrics();
+    trace.setGlobalTracerProvider(tracing.provider);
+    metrics.setGlobalMeterProvider(meters.provider);
+    try {
+      const sandbox = await testSandbox(fast);
+      const payouts = testPayouts(sandbox);
+      await payouts.pay({ key: "global", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+      expect(tracing.named("pi-payments.payout")).toHaveLength(1);
+      expect((await meters.points("pi_payments.payouts"))[0]?.value).toBe(1);
+    } finally {
+      trace.disable();
+      metrics.disable();
+    }
+  });
+
+  test("telemetry: false turns it off", async () => {
     expect(
       createPayoutTelemetry(false, {
         network: "Pi Testnet",
