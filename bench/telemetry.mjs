@@ -1,7 +1,9 @@
 // The cost of telemetry: library CPU per payout with telemetry off, with the API but no SDK,
 // and with an SDK recording (and the same with an event consumer running). Standalone:
-// `npm run build && node bench/telemetry.mjs [payouts per round] [rounds]`; or imported by the
+// `npm run build && node --expose-gc bench/telemetry.mjs [payouts per round] [rounds]`; or imported by the
 // main bench: `cpuPerPayoutWithTelemetry({ adapters })`.
+
+import { fileURLToPath } from "node:url";
 import { metrics, trace } from "@opentelemetry/api";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -158,19 +160,50 @@ const median = (values) => {
  * load falls on every variant alike) for each variant, and the ratios the goals are about:
  * API without SDK against off (goal: within noise), and consumer with telemetry against the
  * consumer alone (goal: at most 1.10).
- * @param {{ count?: number, rounds?: number, adapters?: (walletAddress: string) => object }} options
+ * @param {{ count?: number, rounds?: number, adapters?: (walletAddress: string) => object, only?: string[] }} options
  */
 export async function cpuPerPayoutWithTelemetry(options = {}) {
-  const { count = 300, rounds = 5, adapters = instantTelemetryAdapters } = options;
+  const { count = 300, rounds = 5, adapters = instantTelemetryAdapters, only } = options;
   // Nothing registered globally: "no sdk" must see the API's no-ops.
   trace.disable();
   metrics.disable();
-  const samples = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  const samples = Object.fromEntries((only ?? Object.keys(variants)).map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const [name, variant] of Object.entries(variants)) {
-      samples[name].push(await measure(variant, count, adapters));
+    // A different order each round: whichever runs first (or after another's garbage) pays more.
+    const order = only ?? Object.keys(variants);
+    const shift = round % order.length;
+    for (const name of [...order.slice(shift), ...order.slice(0, shift)]) {
+      globalThis.gc?.();
+      samples[name].push(await measure(variants[name], count, adapters));
     }
   }
+  return summary(samples);
+}
+
+/**
+ * The same figures, each measurement in a fresh process (`node bench/telemetry.mjs --variant
+ * <name> <count>`): a service runs one configuration, and variants measured side by side in
+ * one process tax each other (one's garbage and timers, JIT code made polymorphic).
+ */
+export async function cpuPerPayoutWithTelemetryIsolated(options = {}) {
+  const { count = 300, rounds = 5 } = options;
+  const { execFileSync } = await import("node:child_process");
+  const script = fileURLToPath(import.meta.url);
+  const samples = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of Object.keys(variants)) {
+      const out = execFileSync(
+        process.execPath,
+        ["--expose-gc", script, "--variant", name, String(count)],
+        { encoding: "utf8" },
+      );
+      samples[name].push(Number(out.trim()));
+    }
+  }
+  return summary(samples);
+}
+
+function summary(samples) {
   const cpuMs = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   return {
     cpuMs,
@@ -182,15 +215,35 @@ export async function cpuPerPayoutWithTelemetry(options = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const count = Number(process.argv[2] ?? 300);
-  const rounds = Number(process.argv[3] ?? 5);
-  const result = await cpuPerPayoutWithTelemetry({ count, rounds });
-  console.log(`library CPU per payout (ms, median of ${rounds} rounds of ${count}):`);
-  for (const [name, ms] of Object.entries(result.cpuMs))
-    console.log(`  ${name.padEnd(22)} ${ms.toFixed(3)}`);
-  console.log(`  no SDK / off            ${result.noSdkOverOff.toFixed(3)}`);
-  console.log(`  on / off                ${result.onOverOff.toFixed(3)}`);
-  console.log(
-    `  consumer+telemetry / consumer ${result.consumerAndTelemetryOverConsumer.toFixed(3)} (goal ≤ 1.10)`,
-  );
+  if (process.argv[2] === "--variant") {
+    trace.disable();
+    metrics.disable();
+    const name = process.argv[3];
+    const ms = await measure(
+      variants[name],
+      Number(process.argv[4] ?? 300),
+      instantTelemetryAdapters,
+    );
+    console.log(String(ms));
+  } else {
+    const count = Number(process.argv[2] ?? 300);
+    const rounds = Number(process.argv[3] ?? 5);
+    const inProcess = await cpuPerPayoutWithTelemetry({ count, rounds });
+    const isolated = await cpuPerPayoutWithTelemetryIsolated({ count, rounds });
+    for (const [label, result] of [
+      ["one process, variants interleaved", inProcess],
+      ["a fresh process per measurement", isolated],
+    ]) {
+      console.log(`library CPU per payout, ms (median of ${rounds} of ${count}), ${label}:`);
+      for (const [name, ms] of Object.entries(result.cpuMs))
+        console.log(`  ${name.padEnd(22)} ${ms.toFixed(3)}`);
+      console.log(
+        `  no SDK / off                   ${result.noSdkOverOff.toFixed(3)} (goal: within noise)`,
+      );
+      console.log(`  on / off                       ${result.onOverOff.toFixed(3)}`);
+      console.log(
+        `  consumer+telemetry / consumer  ${result.consumerAndTelemetryOverConsumer.toFixed(3)} (goal ≤ 1.10)`,
+      );
+    }
+  }
 }
