@@ -1,8 +1,11 @@
 // The cost of telemetry: library CPU per payout with telemetry off, with the API but no SDK,
 // and with an SDK recording (and the same with an event consumer running). Standalone:
-// `npm run build && node --expose-gc bench/telemetry.mjs [payouts per round] [rounds]`; or imported by the
+// `npm run build && node --expose-gc bench/telemetry.mjs [payouts per round] [rounds] [memory|sqlite]`; or imported by the
 // main bench: `cpuPerPayoutWithTelemetry({ adapters })`.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { metrics, trace } from "@opentelemetry/api";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
@@ -10,6 +13,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trac
 import { Keypair } from "@stellar/stellar-sdk";
 import { createPayouts } from "pi-payments";
 import { createMemoryStore } from "pi-payments/memory";
+import { createSqliteStore } from "pi-payments/sqlite";
 
 /**
  * Instant Pi adapters: every call answers at once, so what is measured is the library's own
@@ -116,15 +120,26 @@ const variants = {
   consumerAndTelemetry: { telemetry: "on", consumer: true },
 };
 
-/** CPU ms per payout of one variant over `count` payouts (after a warm-up), on a memory store. */
-async function measure(variant, count, adaptersFor) {
+/** A fresh store: `memory` (the library's cost at its smallest) or `sqlite` (the default store). */
+function storeFor(kind) {
+  if (kind !== "sqlite") return { store: createMemoryStore(), drop: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), "pi-bench-telemetry-"));
+  return {
+    store: createSqliteStore({ path: join(dir, "bench.db") }),
+    drop: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** CPU ms per payout of one variant over `count` payouts (after a warm-up). */
+async function measure(variant, count, adaptersFor, storeKind = "memory") {
   const wallet = Keypair.random();
+  const { store, drop } = storeFor(storeKind);
   const sdk = variant.telemetry === "on" ? recordingSdk() : undefined;
   const payouts = createPayouts({
     apiKey: "bench-api-key",
     walletSeed: wallet.secret(),
     network: "Pi Testnet",
-    store: createMemoryStore(),
+    store,
     ...adaptersFor(wallet.publicKey()),
     slotPollMs: 1,
     telemetry: variant.telemetry === "off" ? false : sdk ? sdk.telemetry : {},
@@ -146,6 +161,8 @@ async function measure(variant, count, adaptersFor) {
   const cpu = process.cpuUsage(before);
   await consumer?.stop();
   await payouts.close();
+  await store.close();
+  drop();
   await sdk?.shutdown();
   return (cpu.user + cpu.system) / 1000 / count;
 }
@@ -160,10 +177,16 @@ const median = (values) => {
  * load falls on every variant alike) for each variant, and the ratios the goals are about:
  * API without SDK against off (goal: within noise), and consumer with telemetry against the
  * consumer alone (goal: at most 1.10).
- * @param {{ count?: number, rounds?: number, adapters?: (walletAddress: string) => object, only?: string[] }} options
+ * @param {{ count?: number, rounds?: number, adapters?: (walletAddress: string) => object, only?: string[], store?: "memory" | "sqlite" }} options
  */
 export async function cpuPerPayoutWithTelemetry(options = {}) {
-  const { count = 300, rounds = 5, adapters = instantTelemetryAdapters, only } = options;
+  const {
+    count = 300,
+    rounds = 5,
+    adapters = instantTelemetryAdapters,
+    only,
+    store = "memory",
+  } = options;
   // Nothing registered globally: "no sdk" must see the API's no-ops.
   trace.disable();
   metrics.disable();
@@ -174,7 +197,7 @@ export async function cpuPerPayoutWithTelemetry(options = {}) {
     const shift = round % order.length;
     for (const name of [...order.slice(shift), ...order.slice(0, shift)]) {
       globalThis.gc?.();
-      samples[name].push(await measure(variants[name], count, adapters));
+      samples[name].push(await measure(variants[name], count, adapters, store));
     }
   }
   return summary(samples);
@@ -186,15 +209,16 @@ export async function cpuPerPayoutWithTelemetry(options = {}) {
  * one process tax each other (one's garbage and timers, JIT code made polymorphic).
  */
 export async function cpuPerPayoutWithTelemetryIsolated(options = {}) {
-  const { count = 300, rounds = 5 } = options;
+  const { count = 300, rounds = 5, only, store = "memory" } = options;
   const { execFileSync } = await import("node:child_process");
   const script = fileURLToPath(import.meta.url);
-  const samples = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  const names = only ?? Object.keys(variants);
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const name of Object.keys(variants)) {
+    for (const name of names) {
       const out = execFileSync(
         process.execPath,
-        ["--expose-gc", script, "--variant", name, String(count)],
+        ["--expose-gc", script, "--variant", name, String(count), store],
         { encoding: "utf8" },
       );
       samples[name].push(Number(out.trim()));
@@ -228,13 +252,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } else {
     const count = Number(process.argv[2] ?? 300);
     const rounds = Number(process.argv[3] ?? 5);
-    const inProcess = await cpuPerPayoutWithTelemetry({ count, rounds });
-    const isolated = await cpuPerPayoutWithTelemetryIsolated({ count, rounds });
+    const store = process.argv[4] ?? "memory";
+    const inProcess = await cpuPerPayoutWithTelemetry({ count, rounds, store });
+    const isolated = await cpuPerPayoutWithTelemetryIsolated({ count, rounds, store });
     for (const [label, result] of [
       ["one process, variants interleaved", inProcess],
       ["a fresh process per measurement", isolated],
     ]) {
-      console.log(`library CPU per payout, ms (median of ${rounds} of ${count}), ${label}:`);
+      console.log(
+        `library CPU per payout, ms (median of ${rounds} of ${count}, ${store} store), ${label}:`,
+      );
       for (const [name, ms] of Object.entries(result.cpuMs))
         console.log(`  ${name.padEnd(22)} ${ms.toFixed(3)}`);
       console.log(

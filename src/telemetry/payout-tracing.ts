@@ -45,6 +45,8 @@ interface Run {
   span: Span;
   /** The context effects run in: the run's span active, so the host's HTTP spans nest too. */
   context: Context;
+  /** The attributes last set on the span: a step sets only what changed (spans cost per call). */
+  shown: Record<string, string>;
 }
 
 /**
@@ -65,7 +67,7 @@ export function createPayoutTracing(
 
   const start = (name: string, parent: Context, attributes: Attributes): Run => {
     const span = tracer.startSpan(name, { attributes }, parent);
-    return { span, context: api.trace.setSpan(parent, span) };
+    return { span, context: api.trace.setSpan(parent, span), shown: {} };
   };
 
   const parentOf = (record: StoredPayout): { parent: Context; linkTo?: Context } => {
@@ -77,15 +79,25 @@ export function createPayoutTracing(
     return api.trace.getSpan(active) ? { parent, linkTo: active } : { parent };
   };
 
-  const stateAttributes = (snapshot: PayoutSnapshot): Attributes => {
+  /** The state and ids of a payout; the full state path only where asked (the payout's span). */
+  const stateAttributes = (snapshot: PayoutSnapshot, withDetail: boolean): Attributes => {
     const { state, detail } = describeState(snapshot);
     const { paymentId, txHash } = payoutIds(snapshot);
     return {
       [ATTR.state]: state,
-      [ATTR.stateDetail]: detail,
+      ...(withDetail ? { [ATTR.stateDetail]: detail } : {}),
       ...(paymentId ? { [ATTR.paymentId]: paymentId } : {}),
       ...(txHash ? { [ATTR.txHash]: txHash } : {}),
     };
+  };
+
+  /** Sets on the run's span the attributes that differ from those it shows. */
+  const show = (run: Run, attributes: Record<string, string | null>) => {
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === null || run.shown[name] === value) continue;
+      run.shown[name] = value;
+      run.span.setAttribute(name, value);
+    }
   };
 
   const annotate = (span: Span, event: MachineEvent) => {
@@ -148,9 +160,18 @@ export function createPayoutTracing(
           { attributes, ...(linked ? { links: [{ context: linked }] } : {}) },
           parent,
         );
-        run = { span, context: api.trace.setSpan(parent, span) };
+        run = { span, context: api.trace.setSpan(parent, span), shown: {} };
       }
-      if (run.span.isRecording()) run.span.setAttributes(stateAttributes(snapshot));
+      if (run.span.isRecording()) {
+        const { state, detail } = describeState(snapshot);
+        const { paymentId, txHash } = payoutIds(snapshot);
+        show(run, {
+          [ATTR.state]: state,
+          [ATTR.stateDetail]: detail,
+          [ATTR.paymentId]: paymentId,
+          [ATTR.txHash]: txHash,
+        });
+      }
       runs.set(key, run);
     },
 
@@ -160,7 +181,7 @@ export function createPayoutTracing(
       if (!run?.span.isRecording()) return perform();
       const span = tracer.startSpan(
         effectSpanName(effect.src),
-        { attributes: { [ATTR.step]: effect.src, ...stateAttributes(snapshot) } },
+        { attributes: { [ATTR.step]: effect.src, ...stateAttributes(snapshot, false) } },
         run.context,
       );
       return api.context.with(api.trace.setSpan(run.context, span), perform).then((event) => {
@@ -178,11 +199,11 @@ export function createPayoutTracing(
       const run = runs.get(step.key);
       if (!run?.span.isRecording()) return;
       const { payout } = step;
-      run.span.setAttributes({
+      show(run, {
         [ATTR.state]: payout.state,
         [ATTR.stateDetail]: payout.stateDetail,
-        ...(payout.paymentId ? { [ATTR.paymentId]: payout.paymentId } : {}),
-        ...(payout.txid ? { [ATTR.txHash]: payout.txid } : {}),
+        [ATTR.paymentId]: payout.paymentId,
+        [ATTR.txHash]: payout.txid,
       });
       // The journal line, as a span event: the step's name and where it led.
       run.span.addEvent(step.event, { [ATTR.stateDetail]: step.to });
