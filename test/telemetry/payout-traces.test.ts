@@ -3,6 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
@@ -207,6 +214,22 @@ describe("payout traces", () => {
     } finally {
       for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
     }
+  });
+
+  test("a payout not sampled records no span, and its trace stays unsampled across runs", async () => {
+    const sandbox = await testSandbox(fast);
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
+    await payouts.enqueue({ key: "unsampled", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    const [paid] = await payouts.resume({ wait: true });
+    expect(paid!.state).toBe("completed");
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    const stored = await payouts.store.get("unsampled");
+    expect(stored!.snapshot.context.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
   });
 
   test("a tracer that throws never stops a payout", async () => {
