@@ -125,3 +125,8 @@ export {
 export type { SetupCheck, SetupCheckOptions, SetupReport } from "./runtime/setup-check.js";
 export type * from "./storage/feed-types.js";
 export type * from "./storage/types.js";
+export type {
+  MeterProviderLike,
+  TelemetryOptions,
+  TracerProviderLike,
+} from "./telemetry/telemetry-options.js";

@@ -134,6 +134,21 @@ export const ownErrorCodes = {
     action: "Choose another PI_PAYMENTS_INSPECT_PORT (0: any free one) or host.",
     retryable: false,
   },
+  METRICS_EXPORTER_MISSING: {
+    source: "ConfigurationError",
+    meaning:
+      "`--metrics-port` needs OpenTelemetry's Prometheus exporter, which is an optional peer dependency and is not installed.",
+    action:
+      "npm install @opentelemetry/api @opentelemetry/sdk-metrics @opentelemetry/exporter-prometheus (next to pi-payments), or drop --metrics-port.",
+    retryable: false,
+  },
+  METRICS_UNAVAILABLE: {
+    source: "PiPaymentsError",
+    meaning:
+      "The metrics server cannot listen on its host and port (in use, or not this machine's).",
+    action: "Choose another --metrics-port (0: any free one) or --metrics-host.",
+    retryable: false,
+  },
   // Pi Platform API (Pi's own codes: pi-error-codes.ts).
   PI_UNREACHABLE: {
     source: "PiApiError",

@@ -61,6 +61,7 @@ export const payoutMachine = setup({
     cancelRequested: false,
     recheckPayment: false,
     orphanSince: input.adopt ? (input.at ?? null) : null,
+    ...(input.traceparent === undefined ? {} : { traceparent: input.traceparent }),
   }),
   initial: "created",
   states: {

@@ -113,6 +113,12 @@ export interface PayoutContext {
   retryRequested?: boolean;
   /** When it was adopted as an orphan (runtime clock, ms): see {@link BuildInput.notBefore}. */
   orphanSince?: number | null;
+  /**
+   * The W3C `traceparent` of the span the payout was taken in with (telemetry on): kept with
+   * the payout so that whichever process drives it, after any crash, continues that trace.
+   * The machine only carries it.
+   */
+  traceparent?: string;
 }
 
 /** What starts a payout machine. */
@@ -127,6 +133,8 @@ export interface PayoutInput {
   adopt?: boolean;
   /** The runtime's clock when the payout is created, ms (an orphan's adoption time). */
   at?: number;
+  /** See {@link PayoutContext.traceparent}. */
+  traceparent?: string | undefined;
 }
 
 /** Every output carries the runtime clock's reading: the machine never reads a clock itself. */

@@ -4,6 +4,8 @@ import { LifecycleError, NotFoundError } from "../domain/errors.js";
 import { createEventFeed } from "../events/event-feed.js";
 import { payoutMachine } from "../machines/payout-machine.js";
 import type { RetryTiming } from "../machines/types.js";
+import type { StoredPayout } from "../storage/types.js";
+import { createPayoutTelemetry } from "../telemetry/payout-telemetry.js";
 import { parseCommandOptions, parseEnqueueOptions } from "./command-options.js";
 import { defaultStore } from "./default-store.js";
 import { createDriver } from "./driver.js";
@@ -26,6 +28,9 @@ import { withBlockers } from "./slot-blockers.js";
 import { SlotGate } from "./slot-gate.js";
 import { createStepFanOut } from "./step-fan-out.js";
 import type { Payouts } from "./types.js";
+
+/** What intake answers: the payout, and whether this call created it. */
+type Taken = { created: boolean; payout: StoredPayout };
 
 /**
  * Creates the durable payouts API: every payout is an explicit state machine, saved at
@@ -74,6 +79,10 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     settings.incompleteLimit === "app"
       ? `app:${chain.walletAddress}`
       : `user:${chain.walletAddress}:${uid}`;
+  const telemetry = createPayoutTelemetry(settings.telemetry, {
+    network: settings.network,
+    account: () => chain.account(),
+  });
 
   const steps = createStepFanOut({ machine: payoutMachine, scrub, inspect: settings.inspect });
   const leases = new LeaseKeeper(store, owner, leaseMs);
@@ -100,6 +109,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     onStep: steps.step,
     onSlotFreed: (scope) => slots.notify(scope),
     onRest: onSettledHook(settings.onSettled, store),
+    observer: telemetry?.observer,
     // A refusing hook waits as a transient failure does: doubling up to the ceiling.
     hookBackoffMs: (attempt) =>
       Math.min(settings.backoff.maxDelayMs, settings.backoff.baseDelayMs * 2 ** (attempt - 1)),
@@ -122,6 +132,28 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     owner,
     leaseMs,
   });
+
+  /**
+   * Takes a payout in within its trace's first span (telemetry on), the traceparent stored
+   * with it. `take` is called at once, not after an await: enqueue({ tx }) on SQLite must
+   * insert synchronously (and may throw there).
+   */
+  function traced<T extends Taken | Promise<Taken>>(
+    kind: "pay" | "enqueue",
+    take: (trace: { traceparent?: string }) => T,
+  ): T {
+    if (!telemetry) return take({});
+    const trace = telemetry.intake(kind);
+    let taken: T;
+    try {
+      taken = take(trace.traceparent === undefined ? {} : { traceparent: trace.traceparent });
+    } catch (error) {
+      trace.fail(error);
+      throw error;
+    }
+    Promise.resolve(taken as Taken | Promise<Taken>).then(trace.settle, trace.fail);
+    return taken;
+  }
 
   /** A slot held by a payout nobody drives any more (its process died): drive it here. */
   async function driveDeadHolder(holder: string): Promise<void> {
@@ -146,7 +178,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     async pay(args, payOptions = {}) {
       runners.ensureOpen();
-      const { created, payout } = await intake.insert(args, { lease: true });
+      const { created, payout } = await traced("pay", (trace) =>
+        intake.insert(args, { lease: true, ...trace }),
+      );
       if (created) steps.created(payout);
       if (payout.atRest) return toPayout(payout);
       const signal = payOptions.signal;
@@ -168,13 +202,17 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         runners.ensureOpen();
         // Not announced to subscribe() here: the host may still roll it back. The event
         // feed tells of it once the host commits.
-        const { payout } = intake.insertWithin(tx, args);
+        const { payout } = traced("enqueue", (trace) =>
+          intake.insertWithin(tx, args, trace.traceparent),
+        );
         return Promise.resolve(toPayout(payout));
       }
       return (async () => {
         const { tx } = parseEnqueueOptions(enqueueOptions);
         runners.ensureOpen();
-        const { created, payout } = await intake.insert(args, tx === undefined ? {} : { tx });
+        const { created, payout } = await traced("enqueue", (trace) =>
+          intake.insert(args, { ...(tx === undefined ? {} : { tx }), ...trace }),
+        );
         // Inside the host's transaction it may still be rolled back: the feed tells of it.
         if (created && tx === undefined) steps.created(payout);
         return toPayout(payout);
@@ -254,6 +292,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
       // and no lease is renewed any more (a dead process renews nothing).
       await runners.closeAll(abandon ? "crashed" : "closed");
       leases.stop();
+      telemetry?.close();
       if (abandon) return;
       await platform.close();
       await chain.close();

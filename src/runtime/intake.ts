@@ -17,6 +17,8 @@ export interface InsertOptions {
   lease?: boolean;
   /** The host's open transaction to store it in (see `CreateOptions.tx`). */
   tx?: unknown;
+  /** The trace it was taken in with, stored with it (see `PayoutContext.traceparent`). */
+  traceparent?: string | undefined;
 }
 
 type Inserted = { created: boolean; payout: StoredPayout };
@@ -29,7 +31,7 @@ export interface Intake {
    * returns, and every refusal (bad arguments, a key reused, the store) throws there, so
    * that the host's synchronous transaction function rolls back with it.
    */
-  insertWithin(tx: unknown, args: PayoutArgs): Inserted;
+  insertWithin(tx: unknown, args: PayoutArgs, traceparent?: string): Inserted;
 }
 
 /** Intake for one runtime: validate, make the first snapshot, store it with its first journal line. */
@@ -45,7 +47,7 @@ export function createIntake(deps: {
   leaseMs: number;
 }): Intake {
   /** The new payout and its first journal line (synchronous: it validates and builds). */
-  const prepare = (args: PayoutArgs, adopt: boolean) => {
+  const prepare = (args: PayoutArgs, adopt: boolean, traceparent: string | undefined) => {
     const valid = parsePayoutArgs(args);
     const intent: PayoutIntent = {
       uid: valid.uid,
@@ -62,6 +64,7 @@ export function createIntake(deps: {
       timing: deps.timing,
       adopt,
       at: deps.now(),
+      traceparent,
     });
     const at = new Date(deps.now()).toISOString();
     const raw = payoutWrite(snapshot, at);
@@ -101,8 +104,8 @@ export function createIntake(deps: {
   };
 
   return {
-    async insert(args, { adopt = false, lease = false, tx } = {}) {
-      const { payout, entry } = prepare(args, adopt);
+    async insert(args, { adopt = false, lease = false, tx, traceparent } = {}) {
+      const { payout, entry } = prepare(args, adopt, traceparent);
       const result = await deps.store.create(payout, entry, {
         ...(lease ? { lease: { owner: deps.owner, ttlMs: deps.leaseMs } } : {}),
         ...(tx === undefined ? {} : { tx }),
@@ -110,7 +113,7 @@ export function createIntake(deps: {
       return sameOrRefused(result, payout.intent);
     },
 
-    insertWithin(tx, args) {
+    insertWithin(tx, args, traceparent) {
       const { store } = deps;
       if (store.createWithin === undefined) {
         throw new ValidationError(
@@ -119,7 +122,7 @@ export function createIntake(deps: {
           "INVALID_OPTIONS",
         );
       }
-      const { payout, entry } = prepare(args, false);
+      const { payout, entry } = prepare(args, false, traceparent);
       return sameOrRefused(store.createWithin(tx, payout, entry), payout.intent);
     },
   };

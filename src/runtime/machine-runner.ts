@@ -6,10 +6,10 @@ import type { StoredPayout } from "../storage/types.js";
 import type { MachineEvent } from "./durable-machine.js";
 import { eventName } from "./payout-journal.js";
 import {
-  AsyncHookError,
-  HOOK_PARKED_MS,
-  HookError,
+  type HookRefusal,
   HookRefused,
+  isHookRefusal,
+  refusalDelayMs,
   restHookFor,
   saveHookRefusal,
   upcoming,
@@ -24,13 +24,11 @@ export type {
   RestHook,
   RunEnd,
   RunnerDeps,
+  RunObserver,
   SavedStep,
 } from "./runner-types.js";
 
 const commandReady = Symbol("command");
-
-/** Doubling from 1 s to 5 min: a broken hook is retried for ever, never in a tight loop. */
-const defaultHookBackoff = (attempt: number) => Math.min(300_000, 1000 * 2 ** (attempt - 1));
 
 /**
  * Drives one stored machine (a payout), which it holds the lease of, until it rests or must
@@ -77,7 +75,16 @@ export class MachineRunner<Snapshot> {
     this.hookAttempts = record.hookFailure?.attempts ?? 0;
     this.snapshot = deps.machine.restore(record.snapshot);
     deps.leases.keep(this.key, () => this.leaseLost());
+    const { observer } = deps;
+    observer?.started(record, this.snapshot);
     this.done = this.loop(options.fresh, options.takenOverFrom);
+    // Told after the loop's own cleanup; a rejected `done` is still the caller's to see.
+    if (observer) {
+      this.done.then(
+        (end) => observer.ended(this.key, end),
+        () => observer.ended(this.key, undefined),
+      );
+    }
   }
 
   /** Queues a command; resolves true if the machine accepted it (and it was saved). */
@@ -145,7 +152,10 @@ export class MachineRunner<Snapshot> {
         const controller = new AbortController();
         const stop = () => controller.abort();
         this.stopController.signal.addEventListener("abort", stop);
-        const result = this.execute(effect, controller.signal, replay);
+        const run = () => this.execute(effect, controller.signal, replay);
+        const result = this.deps.observer
+          ? this.deps.observer.effect(this.key, effect, this.snapshot, run)
+          : run();
         replay = false;
         let kept = false;
         try {
@@ -213,12 +223,9 @@ export class MachineRunner<Snapshot> {
    * Journals the hook's refusal with the machine unchanged (status, list and the events show
    * it), waits the backoff, and has the caller try the step again.
    */
-  private async hookRefused(error: HookError | AsyncHookError): Promise<never> {
+  private async hookRefused(error: HookRefusal): Promise<never> {
     this.hookAttempts += 1;
-    const delay =
-      error instanceof AsyncHookError
-        ? HOOK_PARKED_MS
-        : (this.deps.hookBackoffMs ?? defaultHookBackoff)(this.hookAttempts);
+    const delay = refusalDelayMs(error, this.hookAttempts, this.deps.hookBackoffMs);
     const { record, step } = await saveHookRefusal(this.deps, {
       record: this.record,
       snapshot: this.snapshot,
@@ -361,26 +368,24 @@ export class MachineRunner<Snapshot> {
         },
       );
     } catch (error) {
-      if (error instanceof HookError || error instanceof AsyncHookError)
-        await this.hookRefused(error);
+      if (isHookRefusal(error)) await this.hookRefused(error);
       throw error;
     }
     if (hook) this.hookAttempts = 0;
     this.leaseReleased = write.atRest;
     this.snapshot = next;
     if (releaseSlot !== undefined) this.deps.onSlotFreed(releaseSlot);
-    this.deps.onStep(
-      {
-        key: this.key,
-        from,
-        to: write.stateDetail,
-        event,
-        details: scrubbedDetails,
-        at: iso,
-        payout: this.record,
-      },
-      next,
-    );
+    const step = {
+      key: this.key,
+      from,
+      to: write.stateDetail,
+      event,
+      details: scrubbedDetails,
+      at: iso,
+      payout: this.record,
+    };
+    this.deps.onStep(step, next);
+    this.deps.observer?.saved(step, next);
     await this.probe({ point: "save:end", key: this.key, state: write.stateDetail, event });
   }
 }

@@ -4,6 +4,7 @@ import { NETWORKS } from "../domain/payment-dto.js";
 import { parseWith } from "../domain/validation.js";
 import type { PayoutEffects } from "../machines/payout-effects.js";
 import type { PayoutStore } from "../storage/types.js";
+import { telemetryOptionSchema } from "../telemetry/telemetry-options.js";
 import type { InspectOption } from "./inspection.js";
 import type { Probe } from "./machine-runner.js";
 import type { Payout } from "./payout-view.js";
@@ -132,6 +133,14 @@ export const payoutsOptionsSchema = z.strictObject({
       "must be true, { url }, or an inspector",
     )
     .optional(),
+  /**
+   * OpenTelemetry (docs/observability.md): a span per payout with a child per effect, and
+   * metrics, through `@opentelemetry/api` (an optional peer dependency). On by default and
+   * silent until the host registers an SDK; `{ tracerProvider, meterProvider }` to use
+   * providers of your own instead of the global ones; `false` turns it off.
+   * @default the global providers
+   */
+  telemetry: telemetryOptionSchema.optional(),
 });
 
 /** Options of {@link createPayouts}. */

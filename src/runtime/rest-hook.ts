@@ -28,7 +28,26 @@ export class AsyncHookError extends PiPaymentsError {
 }
 
 /** How long a step refused by an {@link AsyncHookError} waits: until a person fixes the hook. */
-export const HOOK_PARKED_MS = 3_600_000;
+const HOOK_PARKED_MS = 3_600_000;
+
+/** Doubling from 1 s to 5 min: a broken hook is retried for ever, never in a tight loop. */
+const defaultHookBackoff = (attempt: number) => Math.min(300_000, 1000 * 2 ** (attempt - 1));
+
+/** A save the host's hook refused: it threw, or it returned a promise on SQLite. */
+export type HookRefusal = HookError | AsyncHookError;
+
+/** Whether a save failed because the host's hook refused it (not the store). */
+export const isHookRefusal = (error: unknown): error is HookRefusal =>
+  error instanceof HookError || error instanceof AsyncHookError;
+
+/** The wait before a refused step is tried again, after `attempt` refusals in a row. */
+export function refusalDelayMs(
+  error: HookRefusal,
+  attempt: number,
+  backoff: ((attempt: number) => number) | undefined = defaultHookBackoff,
+): number {
+  return error instanceof AsyncHookError ? HOOK_PARKED_MS : backoff(attempt);
+}
 
 /** The step was refused by the rest hook and recorded as such: the runner tries it again. */
 export class HookRefused extends Error {}
@@ -103,7 +122,7 @@ export async function saveHookRefusal<S>(
     snapshot: S;
     attempts: number;
     delayMs: number;
-    error: HookError | AsyncHookError;
+    error: HookRefusal;
   },
 ): Promise<{ record: StoredPayout; step: SavedStep }> {
   const { machine, scrub, store, owner, now } = deps;

@@ -1,6 +1,7 @@
 import type { JsonObject } from "../domain/json.js";
+import type { PendingInvoke } from "../machines/xstate-adapter.js";
 import type { PayoutStore, StoredPayout } from "../storage/types.js";
-import type { DurableMachine } from "./durable-machine.js";
+import type { DurableMachine, MachineEvent } from "./durable-machine.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { Scrubber } from "./scrub.js";
 
@@ -56,6 +57,8 @@ export interface RunnerDeps<Snapshot> {
   onSlotFreed: (scope: string) => void;
   /** The host's hook, run inside every save that brings a machine to a (new) rest state. */
   onRest?: RestHook | undefined;
+  /** Watches runs, effects and saves (telemetry); undefined costs nothing. */
+  observer?: RunObserver<Snapshot> | undefined;
   /**
    * The wait before a step the hook refused is tried again, after `attempt` refusals in a row.
    * @default doubling from 1 s to 5 min
@@ -67,3 +70,27 @@ export interface RunnerDeps<Snapshot> {
 export type RunEnd =
   | { status: "at rest"; payout: StoredPayout }
   | { status: "stopped"; reason: "closed" | "lease_lost" | "crashed"; payout: StoredPayout };
+
+/**
+ * What a runner tells its watcher (the telemetry): the one seam through which runs, effects
+ * and saves are seen, so that nothing else in the loop knows tracing or metrics exist.
+ * Implementations must not throw: a watcher's bug must never stop a payout.
+ */
+export interface RunObserver<Snapshot> {
+  /** A runner starts driving a machine, from this record. */
+  started(record: StoredPayout, snapshot: Snapshot): void;
+  /**
+   * Runs one effect: `run` performs it and never rejects (errors come back as error events).
+   * The watcher may wrap it (a span around it, a clock) and must return what it returns.
+   */
+  effect(
+    key: string,
+    effect: PendingInvoke,
+    snapshot: Snapshot,
+    run: () => Promise<MachineEvent>,
+  ): Promise<MachineEvent>;
+  /** A step was saved (after `onStep`). */
+  saved(step: SavedStep, snapshot: Snapshot): void;
+  /** The runner ended: how, or undefined when its loop threw. */
+  ended(key: string, end: RunEnd | undefined): void;
+}

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createWorker } from "../../runtime/index.js";
+import { startMetricsServer } from "../../telemetry/prometheus-server.js";
 import { type RuntimeFlags, runtimeFrom, withRuntimeOptions } from "../config.js";
 import { startInspector, withInspector } from "../inspect.js";
 import type { CliIo } from "../io.js";
@@ -7,7 +8,8 @@ import { parseIntOption } from "../options.js";
 
 /**
  * `pi-payments worker`: drains the store's queue until SIGTERM or SIGINT, then finishes the
- * step in hand of each payout, saves it, releases its lease and exits 0. Run as many as
+ * step in hand of each payout, saves it, releases its lease and exits 0. With
+ * `--metrics-port`, serves the runtime's metrics for Prometheus while it runs. Run as many as
  * you like on one PostgreSQL store (or one SQLite file on one machine).
  */
 export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv): void {
@@ -20,10 +22,32 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
   )
     .option("-c, --concurrency <n>", "payouts driven at once", parseIntOption("concurrency"), 4)
     .option("--json", "log as JSON lines")
-    .action(async (flags: RuntimeFlags & { concurrency: number; json?: boolean }) => {
-      const inspector = await startInspector(io, flags.inspect);
-      const { payouts, store, location } = await withInspector(inspector, (options) =>
-        runtimeFrom(flags, env, options),
+    .option(
+      "--metrics-port <port>",
+      "serve metrics in Prometheus text format at http://host:port/metrics (0: any free port)",
+      parseIntOption("metrics-port"),
+    )
+    .option("--metrics-host <host>", "the metrics server's address", "127.0.0.1")
+    .action(async (flags: WorkerFlags) => {
+      const metrics =
+        flags.metricsPort === undefined
+          ? undefined
+          : await startMetricsServer({ port: flags.metricsPort, host: flags.metricsHost });
+      const inspector = await startInspector(io, flags.inspect).catch(async (error) => {
+        await metrics?.close();
+        throw error;
+      });
+      const stopServers = async () => {
+        await inspector.stop();
+        await metrics?.close();
+      };
+      const { payouts, store, location } = await withInspector(
+        { options: inspector.options, stop: stopServers },
+        (options) =>
+          runtimeFrom(flags, env, {
+            ...options,
+            ...(metrics ? { telemetry: { meterProvider: metrics.meterProvider } } : {}),
+          }),
       );
       const log = (message: string, data: Record<string, unknown> = {}) =>
         io.out(
@@ -41,6 +65,7 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
         }
       });
       const worker = createWorker(payouts, { concurrency: flags.concurrency });
+      if (metrics) log(`metrics at ${metrics.url}`, { metrics: metrics.url });
       log(
         `worker ${payouts.owner} on ${store.name} ${store.name === "sqlite" ? location : ""} (concurrency ${flags.concurrency})`,
         {
@@ -56,7 +81,14 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
       await worker.stop();
       await payouts.close();
       await store.close();
-      await inspector.stop();
+      await stopServers();
       log("stopped", worker.stats());
     });
 }
+
+type WorkerFlags = RuntimeFlags & {
+  concurrency: number;
+  json?: boolean;
+  metricsPort?: number;
+  metricsHost: string;
+};

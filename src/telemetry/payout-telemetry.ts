@@ -1,0 +1,114 @@
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
+import type { PayoutSnapshot } from "../machines/step.js";
+import type { RunObserver } from "../runtime/runner-types.js";
+import { loadOtel, type OtelResolver } from "./load-otel.js";
+import { createPayoutMetrics } from "./payout-metrics.js";
+import { createPayoutTracing, type IntakeTrace } from "./payout-tracing.js";
+import { registeredSdk } from "./sdk-presence.js";
+import type { TelemetrySettings } from "./telemetry-options.js";
+import { cachedBalance } from "./wallet-balance.js";
+
+/** A runtime's telemetry: the runner's observer, and the trace begun at intake. */
+export interface PayoutTelemetry {
+  /** Plugged into the runners (see RunObserver): the only place telemetry sees a payout move. */
+  readonly observer: RunObserver<PayoutSnapshot>;
+  /** Begins a payout's trace where it is taken in: `pay()` or `enqueue()`. */
+  intake(kind: "pay" | "enqueue"): IntakeTrace;
+  close(): void;
+}
+
+/** What telemetry reads besides the payouts: the network, and the wallet's account. */
+export interface TelemetryDeps {
+  network: string;
+  account: () => Promise<{ balance: string }>;
+  /** Where `@opentelemetry/api` is loaded from (tests). */
+  resolveApi?: OtelResolver;
+}
+
+/**
+ * The runtime's telemetry, or undefined when it is off (`telemetry: false`), cannot be (the
+ * API is not installed) or would record nothing (no SDK registered, no provider given): the
+ * runner then has no observer, and pays nothing for it. Traces and metrics are each made
+ * only when their SDK is there.
+ */
+export function createPayoutTelemetry(
+  settings: TelemetrySettings | undefined,
+  deps: TelemetryDeps,
+): PayoutTelemetry | undefined {
+  if (settings === false) return undefined;
+  const api = loadOtel(deps.resolveApi);
+  if (!api) return undefined;
+  const given: Exclude<TelemetrySettings, false> = settings ?? { balanceMaxAgeMs: 30_000 };
+  const sdk = registeredSdk(api, given);
+  if (!sdk.traces && !sdk.metrics) return undefined;
+  const tracing = sdk.traces
+    ? createPayoutTracing(api, given.tracerProvider as TracerProvider | undefined, deps.network)
+    : undefined;
+  const metrics = sdk.metrics
+    ? createPayoutMetrics(api, given.meterProvider as MeterProvider | undefined, {
+        network: deps.network,
+        balance: cachedBalance(deps.account, {
+          maxAgeMs: given.balanceMaxAgeMs,
+          timeoutMs: 5_000,
+        }),
+      })
+    : undefined;
+  // A bug here must never stop a payout: each hook is fenced.
+  const guarded =
+    <A extends unknown[]>(hook: (...args: A) => void) =>
+    (...args: A) => {
+      try {
+        hook(...args);
+      } catch {
+        // Telemetry lost for this step; the payout goes on.
+      }
+    };
+
+  const observer: RunObserver<PayoutSnapshot> = {
+    started: guarded((record, snapshot) => {
+      tracing?.started(record, snapshot);
+      metrics?.started(record, snapshot);
+    }),
+    effect(key, effect, snapshot, run) {
+      let traced: Promise<Awaited<ReturnType<typeof run>>>;
+      try {
+        traced = tracing ? tracing.effect(key, effect, snapshot, run) : run();
+      } catch {
+        traced = run();
+      }
+      if (!metrics) return traced;
+      const begun = performance.now();
+      return traced.then((event) => {
+        guarded(() => metrics.effectEnded(effect, event, (performance.now() - begun) / 1000))();
+        return event;
+      });
+    },
+    saved: guarded((step) => {
+      tracing?.saved(step);
+      metrics?.saved(step);
+    }),
+    ended: guarded((key, end) => {
+      tracing?.ended(key, end);
+      metrics?.ended(key);
+    }),
+  };
+  const untraced: IntakeTrace = { traceparent: undefined, settle: () => {}, fail: () => {} };
+
+  return {
+    observer,
+    intake(kind) {
+      if (!tracing) return untraced;
+      try {
+        const trace = tracing.intake(kind);
+        return {
+          traceparent: trace.traceparent,
+          settle: guarded((result) => trace.settle(result)),
+          fail: guarded((error) => trace.fail(error)),
+        };
+      } catch {
+        return untraced;
+      }
+    },
+    close: guarded(() => tracing?.close()),
+  };
+}

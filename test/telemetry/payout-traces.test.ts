@@ -1,0 +1,260 @@
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createSqliteStore } from "../../src/storage/sqlite-store.js";
+import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
+import { testSandbox } from "../helpers/sandbox.js";
+import { testTracing } from "../helpers/telemetry.js";
+
+const fast = { ledgerIntervalMs: 5, clock: "simulated" as const };
+
+// pay() inside the host's active span needs a context manager, as any Node SDK sets up.
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+});
+afterAll(() => {
+  contextManager.disable();
+  context.disable();
+});
+
+describe("payout traces", () => {
+  test("a payout is one span from intake to rest, with a child span per effect carrying its ids", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    const payout = await payouts.pay({
+      key: "traced-1",
+      uid: sandbox.users[0]!.uid,
+      amount: 1,
+      memo: "m",
+    });
+    expect(payout.state).toBe("completed");
+
+    const [root, ...others] = tracing.named("pi-payments.payout");
+    expect(others).toEqual([]);
+    expect(root!.attributes).toMatchObject({
+      "pi_payments.payout.key": "traced-1",
+      "pi.network": sandbox.network,
+      "pi.payment_id": payout.paymentId,
+      "pi.tx_hash": payout.txid,
+      "pi_payments.state": "completed",
+      "pi_payments.outcome": "completed",
+    });
+    expect(root!.attributes["pi_payments.resumed"]).toBeUndefined();
+    expect(root!.events.map((e) => e.name)).toContain("completePiPayment.done");
+
+    const children = tracing.spans().filter((s) => s !== root);
+    for (const child of children) {
+      expect(child.spanContext().traceId).toBe(root!.spanContext().traceId);
+      expect(child.parentSpanContext?.spanId).toBe(root!.spanContext().spanId);
+    }
+    const names = children.map((s) => s.name);
+    for (const name of [
+      "pi-payments.create_payment",
+      "pi-payments.sign",
+      "pi-payments.submit",
+      "pi-payments.complete",
+    ]) {
+      expect(names).toContain(name);
+    }
+    const submit = tracing.named("pi-payments.submit")[0]!;
+    expect(submit.attributes).toMatchObject({
+      "pi_payments.step": "submitTransaction",
+      "pi.payment_id": payout.paymentId,
+      "pi.tx_hash": payout.txid,
+      "pi_payments.state": "submitted",
+    });
+    expect(tracing.named("pi-payments.create_payment")[0]!.attributes["pi.payment_id"]).toBe(
+      payout.paymentId,
+    );
+    // The stored payout keeps the span it was taken in with.
+    const stored = await payouts.store.get("traced-1");
+    expect(stored!.snapshot.context.traceparent).toBe(
+      `00-${root!.spanContext().traceId}-${root!.spanContext().spanId}-01`,
+    );
+  });
+
+  test("pay() inside the host's active span makes the payout's span its child", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    const host = tracing.provider.getTracer("host");
+    await host.startActiveSpan("POST /refunds", async (request) => {
+      await payouts.pay({ key: "child", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+      request.end();
+    });
+    const request = tracing.named("POST /refunds")[0]!;
+    const payout = tracing.named("pi-payments.payout")[0]!;
+    expect(payout.spanContext().traceId).toBe(request.spanContext().traceId);
+    expect(payout.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+  });
+
+  test("a failed payout carries its code as error.type, a refused submit Horizon's result code", async () => {
+    const sandbox = await testSandbox({ ...fast, walletBalance: "0.5" });
+    const tracing = testTracing();
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    const payout = await payouts.pay({
+      key: "poor",
+      uid: sandbox.users[0]!.uid,
+      amount: 5,
+      memo: "m",
+    });
+    expect(payout.failure?.code).toBe("INSUFFICIENT_FUNDS");
+    const root = tracing.named("pi-payments.payout")[0]!;
+    expect(root.attributes).toMatchObject({
+      "error.type": "INSUFFICIENT_FUNDS",
+      "pi_payments.outcome": "failed",
+    });
+    expect(root.status.code).toBe(2);
+    expect(tracing.named("pi-payments.submit")[0]!.attributes).toMatchObject({
+      "pi_payments.result": "failed",
+      "pi.horizon.result_code": "tx_insufficient_balance",
+    });
+    expect(tracing.named("pi-payments.cancel")).toHaveLength(1);
+  });
+
+  test("an effect that fails carries our error code as error.type", async () => {
+    const sandbox = await testSandbox({
+      ...fast,
+      faults: [{ route: "POST /v2/payments", kind: "drop", times: 1 }],
+    });
+    const tracing = testTracing();
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    const payout = await payouts.pay({
+      key: "flaky",
+      uid: sandbox.users[0]!.uid,
+      amount: 1,
+      memo: "m",
+    });
+    expect(payout.state).toBe("completed");
+    const [failed, retried] = tracing.named("pi-payments.create_payment");
+    expect(failed!.attributes["error.type"]).toMatch(/^[A-Z_]+$/);
+    expect(failed!.status.code).toBe(2);
+    expect(retried!.attributes["error.type"]).toBeUndefined();
+  });
+
+  test("enqueue() begins the trace; the worker's payout span continues it", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    await payouts.enqueue({ key: "queued", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    const [resumed] = await payouts.resume({ wait: true });
+    expect(resumed!.state).toBe("completed");
+    const enqueue = tracing.named("pi-payments.enqueue")[0]!;
+    const run = tracing.named("pi-payments.payout")[0]!;
+    expect(run.spanContext().traceId).toBe(enqueue.spanContext().traceId);
+    expect(run.parentSpanContext?.spanId).toBe(enqueue.spanContext().spanId);
+    expect(run.attributes["pi_payments.resumed"]).toBe(true);
+  });
+
+  test("a payout resumed by a new runtime after a crash continues its original trace", async () => {
+    const file = join(tmpdir(), `pi-otel-${process.pid}-${Date.now()}.db`);
+    try {
+      const sandbox = await testSandbox(fast);
+      const firstTracing = testTracing();
+      let crash!: () => void;
+      const crashed = new Promise<void>((resolve) => {
+        crash = resolve;
+      });
+      const first = testPayouts(sandbox, {
+        store: createSqliteStore({ path: file }),
+        owner: "instance-1",
+        telemetry: { tracerProvider: firstTracing.provider },
+        probe: async (point) => {
+          if (point.point === "effect:end" && point.effect === "submitTransaction") {
+            crash();
+            await new Promise(() => {});
+          }
+        },
+      });
+      void first
+        .pay({ key: "crashy", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" })
+        .catch(() => undefined);
+      await crashed;
+      await first.close({ abandon: true });
+      // The process "died": its payout span never ended, its effects' spans did.
+      expect(firstTracing.named("pi-payments.payout")).toEqual([]);
+      const before = firstTracing.spans();
+      expect(before.map((s) => s.name)).toContain("pi-payments.sign");
+      const traceId = before[0]!.spanContext().traceId;
+      const originalSpanId = before[0]!.parentSpanContext!.spanId;
+
+      const secondTracing = testTracing();
+      const second = testPayouts(sandbox, {
+        store: createSqliteStore({ path: file }),
+        owner: "instance-1",
+        telemetry: { tracerProvider: secondTracing.provider },
+      });
+      const [resumed] = await second.resume({ wait: true });
+      expect(resumed!.state).toBe("completed");
+      expectPaidAtMostOnce(sandbox, [resumed!]);
+      const after = secondTracing.spans();
+      expect(after.length).toBeGreaterThan(1);
+      for (const span of after) expect(span.spanContext().traceId).toBe(traceId);
+      const run = secondTracing.named("pi-payments.payout")[0]!;
+      expect(run.parentSpanContext?.spanId).toBe(originalSpanId);
+      expect(run.parentSpanContext?.isRemote).toBe(true);
+      expect(run.attributes).toMatchObject({
+        "pi_payments.resumed": true,
+        "pi_payments.outcome": "completed",
+      });
+      expect(after.map((s) => s.name)).toContain("pi-payments.complete");
+      await second.close();
+    } finally {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+    }
+  });
+
+  test("a payout not sampled records no span, and its trace stays unsampled across runs", async () => {
+    const sandbox = await testSandbox(fast);
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
+    await payouts.enqueue({ key: "unsampled", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    const [paid] = await payouts.resume({ wait: true });
+    expect(paid!.state).toBe("completed");
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    const stored = await payouts.store.get("unsampled");
+    expect(stored!.snapshot.context.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  });
+
+  test("a tracer that throws never stops a payout", async () => {
+    const sandbox = await testSandbox(fast);
+    const broken = {
+      getTracer: () => {
+        const tracing = testTracing();
+        const tracer = tracing.provider.getTracer("x");
+        return {
+          ...tracer,
+          startSpan: () => {
+            throw new Error("exporter bug");
+          },
+          startActiveSpan: tracer.startActiveSpan.bind(tracer),
+        };
+      },
+    };
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: broken } });
+    const payout = await payouts.pay({
+      key: "robust",
+      uid: sandbox.users[0]!.uid,
+      amount: 1,
+      memo: "m",
+    });
+    expect(payout.state).toBe("completed");
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+});
