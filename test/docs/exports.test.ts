@@ -23,4 +23,9 @@ describe("the package's exports", () => {
     expect(typeof (await import("pi-payments/postgres")).createPostgresStore).toBe("function");
     expect(typeof (await import("pi-payments/sandbox")).startSandbox).toBe("function");
   });
+
+  test("PiNetwork has its own subpath, the same class as the main entry's", async () => {
+    const alone = await import("pi-payments/pi-network");
+    expect(alone.PiNetwork).toBe((await import("pi-payments")).PiNetwork);
+  });
 });
