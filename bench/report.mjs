@@ -103,7 +103,7 @@ function scaleRows(table, figures) {
   const [small, large] = figures.sizes.scale;
   section(
     table,
-    `5. cost flat in the store's size: µs per call at ${small.toLocaleString("en")} → ${large.toLocaleString("en")} payouts (${figures.sizes.scaleUnsettled} unfinished at both)`,
+    `5. cost flat in the store's size: median µs per call at ${small.toLocaleString("en")} → ${large.toLocaleString("en")} payouts (${figures.sizes.scaleUnsettled} unfinished at both)`,
   );
   for (const [store, r] of Object.entries(figures.storeScale)) {
     if (r.skipped) {
