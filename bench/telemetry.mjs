@@ -111,6 +111,14 @@ function recordingSdk() {
   };
 }
 
+/**
+ * createPayouts options that turn telemetry on with a recording SDK, for the main bench's
+ * "with telemetry" columns (the providers live as long as the process).
+ */
+export async function telemetryOptions() {
+  return { telemetry: recordingSdk().telemetry };
+}
+
 /** The variants measured: telemetry off, API without SDK, SDK recording; without and with a consumer. */
 const variants = {
   off: { telemetry: "off", consumer: false },

@@ -4,6 +4,9 @@ import { type SerializedError, serializeError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
+/** How long a consumer woken by a local step waits for the steps that come with it. */
+const LOCAL_STEP_GATHER_MS = 20;
+
 /** What a handler is given beside the event. */
 export interface HandlerContext {
   /**
@@ -123,14 +126,21 @@ export function startEventConsumer(
   /** Waits `ms`, or less if a local step or a stop comes first. */
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      let timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         wakeUp = undefined;
         stopper.signal.removeEventListener("abort", done);
         resolve();
       }
-      wakeUp = done;
+      // A local step wakes the consumer a moment later, not at once: the steps of that moment
+      // (a payout makes several in a row, a busy runtime many) are read and acknowledged as
+      // one batch instead of a read and a write each.
+      wakeUp = () => {
+        wakeUp = undefined;
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.min(ms, LOCAL_STEP_GATHER_MS));
+      };
       stopper.signal.addEventListener("abort", done, { once: true });
     });
 

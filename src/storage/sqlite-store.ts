@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConflictError, StorageError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "./sql-rows.js";
+import { assignments, type IndexedColumns, writeParams } from "./sqlite-columns.js";
 import { createSqliteFeed } from "./sqlite-feed.js";
 import { checkHostTransaction, refuseAsync } from "./sqlite-host-transaction.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
@@ -11,7 +12,6 @@ import type {
   ListFilter,
   NewPayout,
   PayoutStore,
-  PayoutWrite,
   SaveOptions,
 } from "./types.js";
 
@@ -131,18 +131,6 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     );
   };
 
-  const writeParams = (write: PayoutWrite) => [
-    write.state,
-    write.stateDetail,
-    JSON.stringify(write.snapshot),
-    write.paymentId,
-    write.txid,
-    write.atRest ? 1 : 0,
-    write.holdsSlot ? 1 : 0,
-    write.hookFailure ? JSON.stringify(write.hookFailure) : null,
-    write.at,
-  ];
-
   /**
    * Runs a write transaction whose commit is synced to disk (WAL + synchronous FULL for this
    * commit; the connection goes back to NORMAL after, so other steps pay no fsync).
@@ -168,22 +156,23 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     lease?: { owner: string; ttlMs: number },
   ) =>
     open().transaction(() => {
-      const existing = getRow(key);
-      if (existing) return { created: false, payout: fromPayoutRow(existing) };
-      // A new payout may come leased to its creator: one insert, no second write.
-      sql(
+      // A new payout may come leased to its creator: one insert, no second write. An
+      // existing key inserts nothing and is read back as it is.
+      const inserted = sql(
         `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, hook_failure, updated_at, version, created_at, lease_owner, lease_expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-      ).run(
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+           ON CONFLICT (key) DO NOTHING RETURNING ${columns}`,
+      ).get(
         key,
         JSON.stringify(intent),
         ...writeParams(write),
         write.at,
         lease?.owner ?? null,
         lease ? now() + lease.ttlMs : null,
-      );
+      ) as PayoutRow | undefined;
+      if (!inserted) return { created: false, payout: fromPayoutRow(getRow(key)!) };
       append(key, 1, entry);
-      return { created: true, payout: fromPayoutRow(getRow(key)!) };
+      return { created: true, payout: fromPayoutRow(inserted) };
     });
 
   // The host's handle is readied now: its first use may come inside the host's transaction,
@@ -217,10 +206,14 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       const update = database.transaction(() => {
         const fence =
           saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
-        const params: unknown[] = [...writeParams(write), key, expectedVersion];
+        const current = sql("SELECT state, settled, payment_id FROM payouts WHERE key = ?").get(
+          key,
+        ) as IndexedColumns | undefined;
+        const { sets, params } = assignments(write, current);
+        params.push(key, expectedVersion);
         if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
         const updated = sql(
-          `UPDATE payouts SET state = ?, state_detail = ?, snapshot = ?, payment_id = ?, txid = ?, settled = ?, holds_slot = ?, hook_failure = ?, updated_at = ?, version = version + 1${
+          `UPDATE payouts SET ${sets}, version = version + 1${
             saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
           }
                WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
@@ -380,5 +373,3 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     },
   };
 }
-
-/** A handle that is not the store's own connection cannot share its transaction. */

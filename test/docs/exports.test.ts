@@ -37,4 +37,9 @@ describe("the package's exports", () => {
     }
     expect(front.WEBHOOK_SIGNATURE_HEADER).toBe("Pi-Payments-Signature");
   });
+
+  test("PiNetwork has its own subpath, the same class as the main entry's", async () => {
+    const alone = await import("pi-payments/pi-network");
+    expect(alone.PiNetwork).toBe((await import("pi-payments")).PiNetwork);
+  });
 });

@@ -1,0 +1,144 @@
+// 3. Overhead per payout: library CPU (instant adapters) and end to end, requests per payout.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createPayouts } from "pi-payments";
+import { createMemoryStore } from "pi-payments/memory";
+import { startSandbox } from "pi-payments/sandbox";
+import { instantPayouts } from "../instant-adapters.mjs";
+import { officialSdkPays, requestsPer } from "../lib.mjs";
+import { NO_POSTGRES, postgresStore, runtimeOptions, sqliteStore } from "../stores.mjs";
+
+/** Starts `pi-payments sandbox --json` in its own process, so its CPU is not counted as ours. */
+async function sandboxProcess(users) {
+  const cli = fileURLToPath(new URL("../../bin/pi-payments.js", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [cli, "sandbox", "--json", "--ledger-interval", "20", "--users", String(users)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const info = JSON.parse(
+    await new Promise((resolve) => createInterface({ input: child.stdout }).once("line", resolve)),
+  );
+  const admin = async (path) => (await fetch(`${info.apiUrl}/__sandbox${path}`)).json();
+  return { info, admin, stop: () => child.kill("SIGTERM") };
+}
+
+/**
+ * Library CPU per payout: machine, runtime and store only (instant adapters). `options`
+ * go to createPayouts; with `consumer`, a durable event consumer with a no-op handler runs
+ * in the same process all along (its reads and acknowledgements are counted).
+ */
+export async function coreCpu(makeStore, count, { consumer = false, options = {} } = {}) {
+  const made = await makeStore();
+  if (!made) return undefined;
+  const payouts = instantPayouts(made.store, options);
+  const feed = consumer ? payouts.events.consume("bench", () => {}, { pollMs: 50 }) : undefined;
+  // Warm the JIT up first: a long-running service runs warm.
+  for (let i = 0; i < 200; i++)
+    await payouts.pay({ key: `warm-up-${i}`, uid: "u", amount: 1, memo: "m" });
+  const before = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < count; i++)
+    await payouts.pay({ key: `cpu-${i}`, uid: "u", amount: 1, memo: "m" });
+  // The consumer catches up before the clock stops: its work on these payouts counts.
+  if (feed) {
+    const last = await made.store.lastPosition();
+    while (feed.cursor < last) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const cpu = process.cpuUsage(before);
+  const wall = performance.now() - started;
+  await feed?.stop();
+  await payouts.close();
+  await made.drop?.();
+  return { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallMs: wall / count };
+}
+
+/** The median of the figures of `rounds` runs, taken in turns so that noise hits every side alike. */
+export async function medianOfRounds(rounds, sides) {
+  const runs = Object.fromEntries(Object.keys(sides).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++)
+    for (const [name, run] of Object.entries(sides)) runs[name].push(await run());
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, results]) => {
+      if (results.some((r) => r === undefined)) return [name, undefined];
+      return [
+        name,
+        {
+          cpuMs: median(results.map((r) => r.cpuMs)),
+          wallMs: median(results.map((r) => r.wallMs)),
+          rounds: results.map((r) => r.cpuMs),
+        },
+      ];
+    }),
+  );
+}
+
+/** 3. Overhead: library CPU per payout, end to end and core only; requests per payout. */
+export async function overhead(count) {
+  const stores = {
+    memory: async () => ({ store: createMemoryStore() }),
+    // The default: fsync for the saves a power cut must not undo (a new payout, a new
+    // envelope, a cancel), none for the others.
+    sqlite: async () => sqliteStore(),
+    // Every saved step fsynced.
+    "sqlite (every step)": async () => sqliteStore({ durability: "every-step" }),
+    postgres: postgresStore,
+  };
+  const results = {};
+  for (const [name, make] of Object.entries(stores)) {
+    // End to end against a sandbox in another process: the library, its HTTP clients and signing.
+    const made = await make();
+    if (!made) {
+      results[name] = NO_POSTGRES;
+      continue;
+    }
+    const sandbox = await sandboxProcess(count + 1);
+    const payouts = createPayouts({
+      apiKey: sandbox.info.apiKey,
+      walletSeed: sandbox.info.walletSeed,
+      network: sandbox.info.network,
+      apiUrl: sandbox.info.apiUrl,
+      horizonUrl: sandbox.info.horizonUrl,
+      store: made.store,
+      ...runtimeOptions,
+      slotPollMs: 5,
+    });
+    await payouts.pay({ key: "warm-up", uid: sandbox.info.users[count].uid, amount: 1, memo: "m" });
+    const logged = (await sandbox.admin("/requests")).length;
+    const before = process.cpuUsage();
+    for (let i = 0; i < count; i++)
+      await payouts.pay({ key: `e2e-${i}`, uid: sandbox.info.users[i].uid, amount: 1, memo: "m" });
+    const cpu = process.cpuUsage(before);
+    const log = (await sandbox.admin("/requests")).slice(logged);
+    await payouts.close();
+    sandbox.stop();
+    await made.drop?.();
+    const core = await coreCpu(make, count * 5);
+    results[name] = {
+      endToEndCpuMs: (cpu.user + cpu.system) / 1000 / count,
+      coreCpuMs: core?.cpuMs,
+      coreWallMs: core?.wallMs,
+      requestsPerPayout: log.length / count,
+      piRequests: log.filter((r) => r.face === "pi").length / count,
+      horizonRequests: log.filter((r) => r.face === "horizon").length / count,
+    };
+  }
+  // The official SDK's requests per payout, on the same happy path.
+  const sandbox = await startSandbox({ ledgerIntervalMs: 20, users: 5 });
+  await officialSdkPays(
+    sandbox,
+    sandbox.users.map((u) => u.uid),
+  );
+  const sdk = requestsPer(sandbox, 5);
+  results["official SDK"] = {
+    requestsPerPayout: sdk.total,
+    piRequests: sdk.pi,
+    horizonRequests: sdk.horizon,
+  };
+  await sandbox.close();
+  return results;
+}
