@@ -7,13 +7,7 @@ import { assignments, type IndexedColumns, writeParams } from "./sqlite-columns.
 import { createSqliteFeed } from "./sqlite-feed.js";
 import { checkHostTransaction, refuseAsync } from "./sqlite-host-transaction.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
-import type {
-  JournalInput,
-  ListFilter,
-  NewPayout,
-  PayoutStore,
-  SaveOptions,
-} from "./types.js";
+import type { JournalInput, ListFilter, NewPayout, PayoutStore, SaveOptions } from "./types.js";
 
 /** The better-sqlite3 connection type, named so the options' type can be declared. */
 export interface SqliteDatabase extends Database.Database {}

@@ -75,7 +75,7 @@ function consumerFleet(sandbox: Sandbox, args: string[], log: string) {
 
 interface Line {
   pid: string;
-  kind: "start" | "end" | "dead";
+  kind: "start" | "end" | "abort" | "dead";
   seq: number;
 }
 
@@ -90,13 +90,16 @@ const parseLog = (log: string): Line[] =>
     });
 
 /**
- * What the log must show: every event handled; each process handles in feed order; a
- * process handles only once the one before it is dead (never two holders at once); an event
- * is handled twice only when its first handler died before acknowledging it; and a new
- * holder starts no later than right after the last event handled (nothing skipped).
+ * What the log must show: every event handled; each process handles in feed order; no two
+ * processes have a handler in flight at once (a holder hands over only once it is dead, or
+ * has aborted its handler because it could no longer trust its lease); an event is handled
+ * twice only when its first handler died or gave up before acknowledging it; and a new holder
+ * starts no later than right after the last event handled (nothing skipped).
  */
 function checkLog(lines: Line[], positions: number[]): { takeovers: number; duplicates: number } {
   const dead = new Set<string>();
+  const inFlight = new Map<string, number>();
+  const gaveUp = new Set<string>();
   const lastStart = new Map<string, number>();
   const handledBy = new Map<number, string[]>();
   let holder: string | undefined;
@@ -106,31 +109,44 @@ function checkLog(lines: Line[], positions: number[]): { takeovers: number; dupl
   for (const line of lines) {
     if (line.kind === "dead") {
       dead.add(line.pid);
+      inFlight.delete(line.pid);
+      continue;
+    }
+    if (line.kind === "abort") {
+      inFlight.delete(line.pid);
+      gaveUp.add(line.pid);
+      // It starts again from the stored cursor when it claims the name back.
+      lastStart.delete(line.pid);
       continue;
     }
     if (line.kind === "start") {
       expect(dead.has(line.pid), `a dead process ${line.pid} handled`).toBe(false);
+      for (const [other, seq] of inFlight) {
+        expect(other, `${line.pid} handled while ${other} was still handling ${seq}`).toBe(
+          line.pid,
+        );
+      }
+      inFlight.set(line.pid, line.seq);
       if (holder !== line.pid) {
-        if (holder !== undefined) {
-          expect(dead.has(holder), `${line.pid} handled while ${holder} still held the name`).toBe(
-            true,
-          );
-          takeovers += 1;
-        }
+        if (holder !== undefined) takeovers += 1;
         holder = line.pid;
         expect(line.seq, "a new holder skipped events").toBeLessThanOrEqual(highestEnded + 1);
+      } else {
+        expect(line.seq, `process ${line.pid} went back in the feed`).toBeGreaterThan(
+          lastStart.get(line.pid) ?? 0,
+        );
       }
-      expect(line.seq, `process ${line.pid} went back in the feed`).toBeGreaterThan(
-        lastStart.get(line.pid) ?? 0,
-      );
       lastStart.set(line.pid, line.seq);
       continue;
     }
+    inFlight.delete(line.pid);
     const before = handledBy.get(line.seq) ?? [];
     if (before.length > 0) {
       duplicates += 1;
-      // The first handler of this event must have died before acknowledging it.
-      for (const pid of before) expect(dead.has(pid), `${line.seq} redelivered`).toBe(true);
+      // The first handler of this event must have died or given up before acknowledging it.
+      for (const pid of before) {
+        expect(dead.has(pid) || gaveUp.has(pid), `${line.seq} redelivered`).toBe(true);
+      }
     }
     handledBy.set(line.seq, [...before, line.pid]);
     highestEnded = Math.max(highestEnded, line.seq);
