@@ -8,6 +8,7 @@ export const goals = {
   coreCpuMsOnSqlite: 2,
   /** Library CPU with an event consumer and telemetry both on, against neither (issue 13). */
   consumerAndTelemetryRatio: 1.1,
+  webhooksPerSecond: 500,
   requestsPerPayout: 4,
   latencyRatio: 1.05,
   scaleRatio: 2,
@@ -152,6 +153,17 @@ function feedRows(table, figures) {
   }
 }
 
+function webhookRows(table, figures) {
+  const r = figures.webhooks;
+  if (!r) return;
+  table.push([
+    "webhook deliveries per second (SQLite → keep-alive loopback receiver, signatures verified)",
+    `${fmt(r.perSecond, 0)} (${r.events} in ${fmt(r.seconds)} s, ${r.badSignatures} bad signatures)`,
+    `≥ ${goals.webhooksPerSecond}`,
+    verdict(r.perSecond, goals.webhooksPerSecond, true),
+  ]);
+}
+
 function latencyRows(table, figures) {
   const { ours, ratio } = figures.latency;
   const sdk = figures.latency["official SDK"];
@@ -191,6 +203,7 @@ export function printTable(figures) {
   overheadRows(table, figures);
   scaleRows(table, figures);
   feedRows(table, figures);
+  webhookRows(table, figures);
   latencyRows(table, figures);
   coldImportRows(table, figures);
   console.log(table.toString());

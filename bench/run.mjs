@@ -16,6 +16,7 @@ import { LEDGER_MS } from "./lib.mjs";
 import { printTable } from "./report.mjs";
 import { sqliteStore } from "./stores.mjs";
 import { telemetryOptions } from "./telemetry.mjs";
+import { webhooks } from "./webhooks.mjs";
 
 const quick = process.argv.includes("--quick");
 const scaleArg = process.argv.find((a) => a.startsWith("--scale="));
@@ -31,6 +32,7 @@ const sizes = {
   scaleUnsettled: quick ? 500 : 1000,
   scaleCalls: quick ? 200 : 1000,
   feedLines: 50_000,
+  webhookEvents: quick ? 500 : 2000,
   latency: quick ? 10 : 40,
   coldRuns: quick ? 5 : 9,
 };
@@ -80,6 +82,7 @@ const steps = [
       storeScale({ sizes: sizes.scale, unsettled: sizes.scaleUnsettled, calls: sizes.scaleCalls }),
   ],
   ["feed", () => feed(sizes.feedLines)],
+  ["webhooks", () => webhooks({ events: sizes.webhookEvents })],
   ["latency", () => latency(sizes.latency)],
   ["coldImport", () => coldImport(sizes.coldRuns)],
 ];
