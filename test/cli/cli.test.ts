@@ -36,6 +36,8 @@ const commands = [
   "retry",
   "worker",
   "migrate",
+  "events",
+  "relay",
 ];
 
 // Each test starts CLI processes (about 0.6 s each alone); under a full parallel run on a
