@@ -14,74 +14,7 @@ import { Keypair } from "@stellar/stellar-sdk";
 import { createPayouts } from "pi-payments";
 import { createMemoryStore } from "pi-payments/memory";
 import { createSqliteStore } from "pi-payments/sqlite";
-
-/**
- * Instant Pi adapters: every call answers at once, so what is measured is the library's own
- * work (machine, runtime, store, telemetry). The same shape as bench/cases.mjs' own; the main
- * bench may pass its adapters instead.
- */
-export function instantTelemetryAdapters(walletAddress) {
-  let n = 0;
-  const payments = new Map();
-  const recipient = Keypair.random().publicKey();
-  const status = { developer_approved: true, transaction_verified: false };
-  const platform = {
-    name: "instant",
-    async createPayment(args) {
-      n += 1;
-      const payment = {
-        identifier: `P${String(n).padStart(27, "0")}`,
-        user_uid: args.uid,
-        amount: Number(args.amount),
-        memo: args.memo,
-        metadata: args.metadata,
-        from_address: walletAddress,
-        to_address: recipient,
-        direction: "app_to_user",
-        created_at: new Date().toISOString(),
-        network: "Pi Testnet",
-        status: { ...status, developer_completed: false, cancelled: false, user_cancelled: false },
-        transaction: null,
-      };
-      payments.set(payment.identifier, payment);
-      return payment;
-    },
-    getPayment: async (id) => payments.get(id),
-    approvePayment: async (id) => payments.get(id),
-    async completePayment(id, txid) {
-      const p = payments.get(id);
-      const done = { ...p.status, developer_completed: true };
-      return { ...p, status: done, transaction: { txid, verified: true, _link: "" } };
-    },
-    cancelPayment: async (id) => payments.get(id),
-    incompleteServerPayments: async () => [],
-    me: async () => ({ uid: "u" }),
-    async close() {},
-  };
-  const chain = {
-    name: "instant",
-    network: "Pi Testnet",
-    horizonUrl: "",
-    walletAddress,
-    timeBoundSeconds: 60,
-    async buildPayment(request) {
-      const txid = Buffer.from(request.paymentId.padEnd(32, "0")).toString("hex").slice(0, 64);
-      return { envelope: "AAAA", txid, source: walletAddress, sequence: "1", maxTime: 0 };
-    },
-    async preparePayment(expected) {
-      return { status: "built", transaction: await this.buildPayment(expected), ignored: [] };
-    },
-    giveBack() {},
-    submit: async (tx) => ({ status: "applied", txid: tx.txid, ledger: 1 }),
-    fate: async () => ({ status: "pending" }),
-    getTransaction: async () => undefined,
-    findPaymentTransaction: async () => ({ found: undefined, ignored: [] }),
-    latestLedger: async () => ({ sequence: 1, closedAt: 0 }),
-    account: async () => ({ balance: "1000", sequence: "1" }),
-    async close() {},
-  };
-  return { platform, chain };
-}
+import { instantAdapters } from "./instant-adapters.mjs";
 
 /** Spans are batched and dropped, as an exporter that ships them off-process would leave them. */
 const discardingExporter = {
@@ -188,13 +121,7 @@ const median = (values) => {
  * @param {{ count?: number, rounds?: number, adapters?: (walletAddress: string) => object, only?: string[], store?: "memory" | "sqlite" }} options
  */
 export async function cpuPerPayoutWithTelemetry(options = {}) {
-  const {
-    count = 300,
-    rounds = 5,
-    adapters = instantTelemetryAdapters,
-    only,
-    store = "memory",
-  } = options;
+  const { count = 300, rounds = 5, adapters = instantAdapters, only, store = "memory" } = options;
   // Nothing registered globally: "no sdk" must see the API's no-ops.
   trace.disable();
   metrics.disable();
@@ -251,11 +178,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     trace.disable();
     metrics.disable();
     const name = process.argv[3];
-    const ms = await measure(
-      variants[name],
-      Number(process.argv[4] ?? 300),
-      instantTelemetryAdapters,
-    );
+    const ms = await measure(variants[name], Number(process.argv[4] ?? 300), instantAdapters);
     console.log(String(ms));
   } else {
     const count = Number(process.argv[2] ?? 300);

@@ -170,8 +170,8 @@ export function startEventConsumer(
   };
 
   /**
-   * Resolves when the lease can no longer be trusted (checked often while a handler runs),
-   * unless `cancel` is called first.
+   * Resolves when the lease can no longer be trusted (checked often while the name is held),
+   * unless `cancel` is called first. One per hold, raced by every handler call of it.
    */
   const trustLapse = () => {
     let timer: NodeJS.Timeout | undefined;
@@ -187,13 +187,12 @@ export function startEventConsumer(
   };
 
   /** Calls the handler until it succeeds; false once this process must stop handling. */
-  const handle = async (event: PayoutEvent): Promise<boolean> => {
+  const handle = async (event: PayoutEvent, lapsed: Promise<"lapsed">): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       if (!leaseTrusted() || stopped()) return false;
       const fence = new AbortController();
       const onStop = () => fence.abort(new Error("The consumer is stopping."));
       stopper.signal.addEventListener("abort", onStop, { once: true });
-      const watch = trustLapse();
       const call = Promise.resolve()
         .then(() => handler(event, { signal: fence.signal, attempt }))
         .then(
@@ -201,7 +200,7 @@ export function startEventConsumer(
           (error: unknown) => ({ ok: false as const, error }),
         );
       try {
-        const outcome = await Promise.race([call, watch.lapsed]);
+        const outcome = await Promise.race([call, lapsed]);
         if (outcome === "lapsed") {
           // Another holder may take over soon: tell the handler, and stop waiting for it.
           // The name is neither acknowledged nor released from here on (the handler may
@@ -219,7 +218,6 @@ export function startEventConsumer(
         if (stopped()) return false;
         options.onError?.(outcome.error, event, attempt);
       } finally {
-        watch.cancel();
         stopper.signal.removeEventListener("abort", onStop);
       }
       const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
@@ -234,6 +232,7 @@ export function startEventConsumer(
     lost = false;
     renewedAt = claimedAt;
     holding = true;
+    const watch = trustLapse();
     try {
       while (!stopped() && leaseTrusted()) {
         const lines = await store.readJournal(cursor, batchSize);
@@ -242,7 +241,7 @@ export function startEventConsumer(
           continue;
         }
         for (const line of lines) {
-          if (!(await handle(toPayoutEvent(line)))) break;
+          if (!(await handle(toPayoutEvent(line), watch.lapsed))) break;
           cursor = line.position!;
         }
         if (cursor > written && !(await ack())) break;
@@ -250,6 +249,7 @@ export function startEventConsumer(
       // Stopping: what was handled is acknowledged before the name is let go.
       if (!lost && cursor > written) await ack();
     } finally {
+      watch.cancel();
       holding = false;
     }
   };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Keypair } from "@stellar/stellar-sdk";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { runCli, startCli } from "../helpers/cli.js";
+import { runCli, sandboxEnv, startCli } from "../helpers/cli.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pi-payments-cli-"));
@@ -13,12 +13,7 @@ let n = 0;
 
 function envFor(sandbox: Sandbox, db = join(dir, `cli-${n++}.db`)) {
   return {
-    PI_API_KEY: sandbox.apiKey,
-    PI_WALLET_SEED: sandbox.walletSeed,
-    PI_NETWORK: sandbox.network,
-    PI_API_URL: sandbox.apiUrl,
-    PI_HORIZON_URL: sandbox.horizonUrl,
-    PI_PAYMENTS_DB: db,
+    ...sandboxEnv(sandbox, db),
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { DeadLetter, PayoutEvent } from "../../src/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { runCli, startCli } from "../helpers/cli.js";
+import { runCli, sandboxEnv, startCli } from "../helpers/cli.js";
 import { testSandbox } from "../helpers/sandbox.js";
 import { startReceiver } from "../helpers/webhook-receiver.js";
 
@@ -16,12 +16,7 @@ const secret = "cli-webhook-secret-9f8e7d6c5b4a";
 
 function envFor(sandbox: Sandbox, db = join(dir, `events-${n++}.db`)) {
   return {
-    PI_API_KEY: sandbox.apiKey,
-    PI_WALLET_SEED: sandbox.walletSeed,
-    PI_NETWORK: sandbox.network,
-    PI_API_URL: sandbox.apiUrl,
-    PI_HORIZON_URL: sandbox.horizonUrl,
-    PI_PAYMENTS_DB: db,
+    ...sandboxEnv(sandbox, db),
     PI_PAYMENTS_WEBHOOK_SECRET: secret,
   };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { runCli } from "../helpers/cli.js";
+import { runCli, sandboxEnv } from "../helpers/cli.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pi-payments-pay-"));
@@ -13,12 +13,7 @@ let n = 0;
 
 function envFor(sandbox: Sandbox, overrides: Record<string, string> = {}) {
   return {
-    PI_API_KEY: sandbox.apiKey,
-    PI_WALLET_SEED: sandbox.walletSeed,
-    PI_NETWORK: sandbox.network,
-    PI_API_URL: sandbox.apiUrl,
-    PI_HORIZON_URL: sandbox.horizonUrl,
-    PI_PAYMENTS_DB: join(dir, `pay-${n++}.db`),
+    ...sandboxEnv(sandbox, join(dir, `pay-${n++}.db`)),
     ...overrides,
   };
 }

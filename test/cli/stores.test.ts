@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { describeStore, withoutPassword } from "../../src/cli/config.js";
 import { formatAge } from "../../src/cli/output.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
-import { runCli } from "../helpers/cli.js";
+import { runCli, sandboxEnv } from "../helpers/cli.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pi-payments-stores-"));
@@ -14,12 +14,7 @@ let n = 0;
 
 function envFor(sandbox: Sandbox, db = join(dir, `store-${n++}.db`)) {
   return {
-    PI_API_KEY: sandbox.apiKey,
-    PI_WALLET_SEED: sandbox.walletSeed,
-    PI_NETWORK: sandbox.network,
-    PI_API_URL: sandbox.apiUrl,
-    PI_HORIZON_URL: sandbox.horizonUrl,
-    PI_PAYMENTS_DB: db,
+    ...sandboxEnv(sandbox, db),
   };
 }
 

@@ -61,6 +61,53 @@ const orderOf = (db: Database.Database, id: string) =>
     | { id: string; status: string; refunds: number; txid: string | null }
     | undefined;
 
+/**
+ * One refund per await point of a payout's path: a runtime takes the order and its payout in
+ * (`take`), is crashed at that point (its probe hangs, it is abandoned), and a second runtime
+ * resumes; the payout must then be completed and the order refunded once, with its txid.
+ * Returns the points struck, in path order.
+ */
+async function crashAtEveryAwaitPoint(
+  runtime: (options: Partial<PayoutsOptions>) => Payouts,
+  take: (payouts: Payouts, order: string) => Promise<void>,
+  orderRow: (order: string) => unknown,
+): Promise<string[]> {
+  const points: string[] = [];
+  for (let crashAt = 1; ; crashAt++) {
+    const order = `crash-${crashAt}`;
+    let seen = 0;
+    let crashedAt: string | undefined;
+    const probe: Probe = async (point) => {
+      if (point.key !== `refund-${order}`) return;
+      seen += 1;
+      if (seen === crashAt) {
+        crashedAt = `${point.point} ${"effect" in point ? point.effect : point.event}`;
+        await new Promise(() => {});
+      }
+    };
+    const first = runtime({ probe });
+    await take(first, order);
+    const driving = first.resume().catch(() => undefined);
+    await Promise.race([driving, eventually(() => crashedAt !== undefined)]);
+    await first.close({ abandon: true });
+    if (crashedAt === undefined) return points;
+    points.push(crashedAt);
+
+    const second = runtime({});
+    // Nothing to resume if the crash came after the final save.
+    await second.resume();
+    const payout = (await second.get(`refund-${order}`))!;
+    expect(payout.state, `crash at ${crashedAt}`).toBe("completed");
+    expect(await orderRow(order), `crash at ${crashedAt}`).toEqual({
+      id: order,
+      status: "refunded",
+      refunds: 1,
+      txid: payout.txid,
+    });
+    await second.close();
+  }
+}
+
 describe("onSettled and enqueue({ tx }) on SQLite, sharing the host's database", () => {
   test("the order and its payout are stored together, and the order is marked in the payout's final save", async () => {
     const sandbox = await testSandbox(fast);
@@ -180,40 +227,11 @@ describe("onSettled and enqueue({ tx }) on SQLite, sharing the host's database",
         onSettled: markOrder,
         ...options,
       });
-    const points: string[] = [];
-    for (let crashAt = 1; ; crashAt++) {
-      const order = `crash-${crashAt}`;
-      let seen = 0;
-      let crashedAt: string | undefined;
-      const probe: Probe = async (point) => {
-        if (point.key !== `refund-${order}`) return;
-        seen += 1;
-        if (seen === crashAt) {
-          crashedAt = `${point.point} ${"effect" in point ? point.effect : point.event}`;
-          await new Promise(() => {});
-        }
-      };
-      const first = runtime({ probe });
-      refund(first, db, order, uid);
-      const driving = first.resume().catch(() => undefined);
-      await Promise.race([driving, eventually(() => crashedAt !== undefined)]);
-      await first.close({ abandon: true });
-      if (crashedAt === undefined) break;
-      points.push(crashedAt);
-
-      const second = runtime({});
-      // Nothing to resume if the crash came after the final save.
-      await second.resume();
-      const payout = (await second.get(`refund-${order}`))!;
-      expect(payout.state, `crash at ${crashedAt}`).toBe("completed");
-      expect(orderOf(db, order), `crash at ${crashedAt}`).toEqual({
-        id: order,
-        status: "refunded",
-        refunds: 1,
-        txid: payout.txid,
-      });
-      await second.close();
-    }
+    const points = await crashAtEveryAwaitPoint(
+      runtime,
+      async (first, order) => refund(first, db, order, uid),
+      (order) => orderOf(db, order),
+    );
     // Every point of a payout's path was struck: the effects and the saves around them.
     expect(points.length).toBeGreaterThanOrEqual(16);
     // The final save, with the hook inside it: before it, and after it committed.
@@ -329,52 +347,27 @@ describe("onSettled and enqueue({ tx }) on PostgreSQL, in the host's client", ()
         },
         ...options,
       });
-    const points: string[] = [];
-    for (let crashAt = 1; ; crashAt++) {
-      const id = `crash-${crashAt}`;
-      let seen = 0;
-      let crashedAt: string | undefined;
-      const probe: Probe = async (point) => {
-        if (point.key !== `refund-${id}`) return;
-        seen += 1;
-        if (seen === crashAt) {
-          crashedAt = `${point.point} ${"effect" in point ? point.effect : point.event}`;
-          await new Promise(() => {});
+    const points = await crashAtEveryAwaitPoint(
+      runtime,
+      async (first, id) => {
+        const client = await pool.connect();
+        try {
+          await client.query("BEGIN");
+          await client.query(
+            `INSERT INTO "${schema}".orders (id, status) VALUES ($1, 'refunding')`,
+            [id],
+          );
+          await first.enqueue(
+            { key: `refund-${id}`, uid, amount: "2", memo: "m", metadata: { order: id } },
+            { tx: client },
+          );
+          await client.query("COMMIT");
+        } finally {
+          client.release();
         }
-      };
-      const first = runtime({ probe });
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
-        await client.query(`INSERT INTO "${schema}".orders (id, status) VALUES ($1, 'refunding')`, [
-          id,
-        ]);
-        await first.enqueue(
-          { key: `refund-${id}`, uid, amount: "2", memo: "m", metadata: { order: id } },
-          { tx: client },
-        );
-        await client.query("COMMIT");
-      } finally {
-        client.release();
-      }
-      const driving = first.resume().catch(() => undefined);
-      await Promise.race([driving, eventually(() => crashedAt !== undefined)]);
-      await first.close({ abandon: true });
-      if (crashedAt === undefined) break;
-      points.push(crashedAt);
-
-      const second = runtime({});
-      await second.resume();
-      const payout = (await second.get(`refund-${id}`))!;
-      expect(payout.state, `crash at ${crashedAt}`).toBe("completed");
-      expect(await order(id), `crash at ${crashedAt}`).toEqual({
-        id,
-        status: "refunded",
-        refunds: 1,
-        txid: payout.txid,
-      });
-      await second.close();
-    }
+      },
+      order,
+    );
     expect(points.length).toBeGreaterThanOrEqual(16);
     expect(points).toContain("save:start completePiPayment.done");
     expect(points).toContain("save:end completePiPayment.done");

@@ -2,9 +2,25 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
+import type { Sandbox } from "../../src/sandbox/index.js";
 
 /** The built command line, as users run it (`npm test` builds it first). */
 export const cliPath = fileURLToPath(new URL("../../bin/pi-payments.js", import.meta.url));
+
+/** The environment that points the command line at a sandbox and a store, as a user sets it. */
+export function sandboxEnv(
+  sandbox: Pick<Sandbox, "apiKey" | "walletSeed" | "network" | "apiUrl" | "horizonUrl">,
+  db: string,
+) {
+  return {
+    PI_API_KEY: sandbox.apiKey,
+    PI_WALLET_SEED: sandbox.walletSeed,
+    PI_NETWORK: sandbox.network,
+    PI_API_URL: sandbox.apiUrl,
+    PI_HORIZON_URL: sandbox.horizonUrl,
+    PI_PAYMENTS_DB: db,
+  };
+}
 
 const children = new Set<ChildProcess>();
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { openStore } from "../../src/cli/config.js";
 import { createPayouts } from "../../src/index.js";
-import { cliPath } from "../helpers/cli.js";
+import { cliPath, sandboxEnv } from "../helpers/cli.js";
 import { realPostgresUrl } from "../helpers/postgres.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
@@ -31,12 +31,7 @@ test(`a fleet of 4 workers pays ${PAYOUTS} payouts once each, through a SIGKILL`
   const store = openStore(location, schema);
   const env = {
     ...process.env,
-    PI_API_KEY: sandbox.apiKey,
-    PI_WALLET_SEED: sandbox.walletSeed,
-    PI_NETWORK: sandbox.network,
-    PI_API_URL: sandbox.apiUrl,
-    PI_HORIZON_URL: sandbox.horizonUrl,
-    PI_PAYMENTS_DB: location,
+    ...sandboxEnv(sandbox, location),
     PI_PAYMENTS_SCHEMA: schema,
   };
   const queue = createPayouts({

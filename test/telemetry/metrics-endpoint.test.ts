@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
-import { runCli, startCli } from "../helpers/cli.js";
+import { runCli, sandboxEnv, startCli } from "../helpers/cli.js";
 import { testPayouts } from "../helpers/payouts.js";
 import { eventually, testSandbox } from "../helpers/sandbox.js";
 
@@ -16,12 +16,7 @@ afterAll(() => {
 
 function envFor(sandbox: Sandbox) {
   return {
-    PI_API_KEY: sandbox.apiKey,
-    PI_WALLET_SEED: sandbox.walletSeed,
-    PI_NETWORK: sandbox.network,
-    PI_API_URL: sandbox.apiUrl,
-    PI_HORIZON_URL: sandbox.horizonUrl,
-    PI_PAYMENTS_DB: db,
+    ...sandboxEnv(sandbox, db),
   };
 }
 
