@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Sandbox } from "../../src/sandbox/index.js";
 import { runCli, sandboxEnv, startCli } from "../helpers/cli.js";
+import { canConnect } from "../helpers/net.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pi-payments-inspect-"));
@@ -16,21 +17,6 @@ function envFor(sandbox: Sandbox) {
     ...sandboxEnv(sandbox, join(dir, `inspect-${n++}.db`)),
     PI_PAYMENTS_INSPECT_PORT: "0",
   };
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 const pay = ["pay", "--key", "watched", "--uid", "user-1", "--amount", "1", "--memo", "m"];

@@ -1,9 +1,9 @@
 import { request } from "node:http";
-import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterEach, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { type InspectorServer, startInspectorServer } from "../../src/runtime/inspector-server.js";
+import { canConnect } from "../helpers/net.js";
 import { testPayouts } from "../helpers/payouts.js";
 import { testSandbox } from "../helpers/sandbox.js";
 
@@ -24,21 +24,6 @@ function otherLocalAddresses(): string[] {
     .flat()
     .filter((a) => a !== undefined && !a.internal && a.family === "IPv4")
     .map((a) => a!.address);
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(2000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** A client of the server's WebSocket that keeps every message, parsed. */
