@@ -35,8 +35,10 @@ export async function startInspector(
   return {
     options: { inspect: { url: server.websocketUrl } },
     keepOpen: async () => {
+      // Listen before inviting Ctrl-C: one sent right after the line must not kill the process.
+      const interrupted = io.untilInterrupted();
       io.err(`Inspector still serving ${server.url}; press Ctrl-C to quit.`);
-      await io.untilInterrupted();
+      await interrupted;
     },
     stop: () => server.close(),
   };

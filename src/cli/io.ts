@@ -2,7 +2,10 @@
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
-  /** Resolves on SIGINT or SIGTERM. */
+  /**
+   * Resolves on SIGINT or SIGTERM. Call it before printing the line that says the process is
+   * ready: a signal that comes before the listeners would end the process by default.
+   */
   untilInterrupted(): Promise<void>;
   isTTY: boolean;
 }

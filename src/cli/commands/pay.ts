@@ -56,7 +56,7 @@ export function payCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv):
           "INVALID_METADATA",
         );
       }
-      const inspector = await startInspector(io, flags.inspect);
+      const inspector = await startInspector(io, flags.inspect, env);
       const { payouts, store, storeText } = await withInspector(inspector, (options) =>
         runtimeFrom(flags, env, options),
       );

@@ -19,7 +19,7 @@ export function recoverCommand(program: Command, io: CliIo, env: NodeJS.ProcessE
     )
     .option("--json", "print the report as JSON")
     .action(async (flags: RuntimeFlags & { adoptOrphans?: boolean; json?: boolean }) => {
-      const inspector = await startInspector(io, flags.inspect);
+      const inspector = await startInspector(io, flags.inspect, env);
       const { payouts, store } = await withInspector(inspector, (options) =>
         runtimeFrom(flags, env, options),
       );

@@ -78,11 +78,12 @@ export function relayCommand(program: Command, io: CliIo, env: NodeJS.ProcessEnv
           onStoreError: (error) => log(`store error: ${error.message}`, { error }),
         },
       );
+      const interrupted = io.untilInterrupted();
       log(`relay ${relay.name} from ${storeText} to ${relay.target}`, {
         name: relay.name,
         target: relay.target,
       });
-      await Promise.race([io.untilInterrupted(), relay.done]);
+      await Promise.race([interrupted, relay.done]);
       log("stopping: finishing the POST in flight");
       await relay.stop();
       await store.close();

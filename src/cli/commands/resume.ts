@@ -13,7 +13,7 @@ export function resumeCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
   )
     .option("--json", "print the payouts as JSON")
     .action(async (flags: RuntimeFlags & { json?: boolean }) => {
-      const inspector = await startInspector(io, flags.inspect);
+      const inspector = await startInspector(io, flags.inspect, env);
       const { payouts, store } = await withInspector(inspector, (options) =>
         runtimeFrom(flags, env, options),
       );

@@ -73,6 +73,8 @@ export function sandboxCommand(program: Command, io: CliIo): void {
           ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         });
         const info = sandbox.info();
+        // Listening before the lines a script waits for: Ctrl-C right after them closes cleanly.
+        const interrupted = io.untilInterrupted();
         if (flags.json) {
           io.out(JSON.stringify(info));
         } else {
@@ -91,7 +93,7 @@ export function sandboxCommand(program: Command, io: CliIo): void {
             `  export PI_API_KEY=${info.apiKey} PI_WALLET_SEED=${info.walletSeed} PI_NETWORK="${info.network}" PI_API_URL=${info.apiUrl} PI_HORIZON_URL=${info.horizonUrl}`,
           );
         }
-        await io.untilInterrupted();
+        await interrupted;
         await sandbox.close();
       },
     );

@@ -33,7 +33,7 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
         flags.metricsPort === undefined
           ? undefined
           : await startMetricsServer({ port: flags.metricsPort, host: flags.metricsHost });
-      const inspector = await startInspector(io, flags.inspect).catch(async (error) => {
+      const inspector = await startInspector(io, flags.inspect, env).catch(async (error) => {
         await metrics?.close();
         throw error;
       });
@@ -65,6 +65,8 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
         }
       });
       const worker = createWorker(payouts, { concurrency: flags.concurrency });
+      // Listening before the lines that say the worker runs: a signal right after them stops it.
+      const interrupted = io.untilInterrupted();
       if (metrics) log(`metrics at ${metrics.url}`, { metrics: metrics.url });
       log(
         `worker ${payouts.owner} on ${store.name} ${store.name === "sqlite" ? location : ""} (concurrency ${flags.concurrency})`,
@@ -73,7 +75,7 @@ export function workerCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
           store: store.name,
         },
       );
-      await Promise.race([io.untilInterrupted(), worker.done]);
+      await Promise.race([interrupted, worker.done]);
       log(
         `stopping: finishing the step in hand of ${worker.stats().active} payout(s)`,
         worker.stats(),
