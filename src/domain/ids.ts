@@ -32,9 +32,22 @@ export function parseTxid(value: unknown, path = "txid"): string {
   return text;
 }
 
+/**
+ * Addresses already found valid. Every step of a payout checks Pi's payment, recipient
+ * included, and the strkey check (base32 and a CRC) was a twentieth of a payout's CPU; a
+ * wallet pays the same few users again and again. Bounded: emptied when full.
+ */
+const validAddresses = new Set<string>();
+const VALID_ADDRESSES_KEPT = 1024;
+
 /** True for a Stellar/Pi public address (G…). */
 export function isWalletAddress(value: unknown): value is string {
-  return typeof value === "string" && StrKey.isValidEd25519PublicKey(value);
+  if (typeof value !== "string") return false;
+  if (validAddresses.has(value)) return true;
+  if (!StrKey.isValidEd25519PublicKey(value)) return false;
+  if (validAddresses.size >= VALID_ADDRESSES_KEPT) validAddresses.clear();
+  validAddresses.add(value);
+  return true;
 }
 
 function preview(value: unknown): string {

@@ -9,10 +9,10 @@ interface Consumer {
 }
 
 /**
- * The memory store's feed: every journal line in `seq` order (seq n sits at index n - 1,
+ * The memory store's feed: every journal line (JSON text) in `seq` order (seq n sits at index n - 1,
  * as the store numbers lines from 1 without gaps), consumers and dead letters in maps.
  */
-export function createMemoryFeed(lines: readonly JournalEntry[], now: () => number): FeedStore {
+export function createMemoryFeed(lines: readonly string[], now: () => number): FeedStore {
   const consumers = new Map<string, Consumer>();
   const dead = new Map<number, DeadLetter>();
   let deadId = 0;
@@ -20,7 +20,9 @@ export function createMemoryFeed(lines: readonly JournalEntry[], now: () => numb
 
   return {
     async readJournal(after, limit) {
-      return structuredClone(lines.slice(Math.max(0, after), Math.max(0, after) + limit));
+      return lines
+        .slice(Math.max(0, after), Math.max(0, after) + limit)
+        .map((line) => JSON.parse(line) as JournalEntry);
     },
 
     async lastPosition() {

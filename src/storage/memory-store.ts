@@ -28,8 +28,27 @@ interface Lease {
   expiresAt: number;
 }
 
-/** A payout as kept here: its lease lives apart, in `leases`. */
-type Row = Omit<StoredPayout, "lease">;
+/**
+ * A payout as kept here: scalars as they are, the object fields as JSON text, and its lease
+ * apart, in `leases`. Text because every read must hand out a fresh copy and every write
+ * must keep one the caller cannot change: serialising once and parsing on read costs half of
+ * two deep clones, and it keeps exactly what the SQL stores keep (JSON, undefined dropped).
+ */
+interface Row {
+  key: string;
+  intentText: string;
+  state: StoredPayout["state"];
+  stateDetail: string;
+  snapshotText: string;
+  version: number;
+  paymentId: string | null;
+  txid: string | null;
+  atRest: boolean;
+  holdsSlot: boolean;
+  hookFailureText: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
 
 /**
  * A store in this process's memory: for tests and throwaway runs. Everything is lost
@@ -43,18 +62,30 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
     parseWith(memoryStoreOptionsSchema, options, "memory store options", "INVALID_OPTIONS") ?? {};
   const now = settings.now ?? Date.now;
   const payouts = new Map<string, Row>();
-  const journals = new Map<string, JournalEntry[]>();
+  /** Each payout's journal lines, as their places in `lines`. */
+  const journals = new Map<string, number[]>();
   const leases = new Map<string, Lease>();
   const slots = new Map<string, string>();
-  /** Every journal line in `seq` order: the feed reads it. */
-  const lines: JournalEntry[] = [];
+  /** Every journal line in `seq` order, as JSON text: the feed reads it. */
+  const lines: string[] = [];
 
-  const copy = <T>(value: T): T => structuredClone(value);
   const live = (lease: Lease | undefined) => lease !== undefined && lease.expiresAt > now();
   const view = (row: Row): StoredPayout => {
     const lease = leases.get(row.key);
     return {
-      ...copy(row),
+      key: row.key,
+      intent: JSON.parse(row.intentText),
+      state: row.state,
+      stateDetail: row.stateDetail,
+      snapshot: JSON.parse(row.snapshotText),
+      version: row.version,
+      paymentId: row.paymentId,
+      txid: row.txid,
+      atRest: row.atRest,
+      holdsSlot: row.holdsSlot,
+      hookFailure: row.hookFailureText === null ? null : JSON.parse(row.hookFailureText),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
       lease: lease
         ? { owner: lease.owner, expiresAt: new Date(lease.expiresAt).toISOString() }
         : null,
@@ -63,35 +94,37 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
 
   const append = (key: string, version: number, entry: JournalInput) => {
     const line: JournalEntry = {
-      ...copy(entry),
-      view: entry.view === undefined ? null : copy(entry.view),
+      ...entry,
+      view: entry.view ?? null,
       seq: lines.length + 1,
       position: lines.length + 1,
       key,
       version,
     };
-    lines.push(line);
-    journals.set(key, [...(journals.get(key) ?? []), line]);
+    const at = lines.push(JSON.stringify(line)) - 1;
+    const places = journals.get(key);
+    if (places) places.push(at);
+    else journals.set(key, [at]);
   };
 
   const fromWrite = (
     key: string,
-    intent: StoredPayout["intent"],
+    intentText: string,
     write: PayoutWrite,
     version: number,
     createdAt: string,
   ): Row => ({
     key,
-    intent: copy(intent),
+    intentText,
     state: write.state,
     stateDetail: write.stateDetail,
-    snapshot: copy(write.snapshot),
+    snapshotText: JSON.stringify(write.snapshot),
     version,
     paymentId: write.paymentId,
     txid: write.txid,
     atRest: write.atRest,
     holdsSlot: write.holdsSlot,
-    hookFailure: write.hookFailure ? copy(write.hookFailure) : null,
+    hookFailureText: write.hookFailure ? JSON.stringify(write.hookFailure) : null,
     createdAt,
     updatedAt: write.at,
   });
@@ -113,7 +146,7 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
       const { lease } = createOptions;
       const existing = payouts.get(key);
       if (existing) return { created: false, payout: view(existing) };
-      const payout = fromWrite(key, intent, write, 1, write.at);
+      const payout = fromWrite(key, JSON.stringify(intent), write, 1, write.at);
       payouts.set(key, payout);
       if (lease) leases.set(key, { owner: lease.owner, expiresAt: now() + lease.ttlMs });
       append(key, 1, entry);
@@ -148,7 +181,13 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
           "INVALID_OPTIONS",
         );
       }
-      const next = fromWrite(key, current.intent, write, expectedVersion + 1, current.createdAt);
+      const next = fromWrite(
+        key,
+        current.intentText,
+        write,
+        expectedVersion + 1,
+        current.createdAt,
+      );
       payouts.set(key, next);
       append(key, next.version, entry);
       if (saveOptions.releaseSlot !== undefined && slots.get(saveOptions.releaseSlot) === key) {
@@ -182,7 +221,7 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
     },
 
     async journal(key) {
-      return copy(journals.get(key) ?? []);
+      return (journals.get(key) ?? []).map((at) => JSON.parse(lines[at]!) as JournalEntry);
     },
 
     async claim(key, owner, ttlMs) {
