@@ -36,7 +36,11 @@ export interface DeadLetter {
  * commit), so a reader that has seen position n never later finds a line below n.
  */
 export interface FeedStore {
-  /** Journal lines with `position > after`, in position order, at most `limit`. */
+  /**
+   * Journal lines with `position > after`, in position order, at most `limit`. Only lines a
+   * power cut cannot undo: a store that commits without syncing syncs first (SQLite), so a
+   * line's position never later names another line.
+   */
   readJournal(after: number, limit: number): Promise<JournalEntry[]>;
   /** The newest line's position (0 when the journal is empty). */
   lastPosition(): Promise<number>;

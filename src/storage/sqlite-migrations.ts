@@ -65,4 +65,11 @@ export const sqliteMigrations: readonly string[] = [
      at TEXT NOT NULL,
      UNIQUE (consumer, seq)
    );`,
+  // 5. How far the journal is known synced to disk: the feed hands out no line a power cut
+  // could undo (see createSqliteFeed), and its read syncs by writing this one row.
+  `CREATE TABLE feed_sync (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     synced_through INTEGER NOT NULL
+   );
+   INSERT INTO feed_sync (id, synced_through) VALUES (1, 0);`,
 ];

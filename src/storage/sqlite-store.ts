@@ -109,8 +109,17 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     return db;
   };
 
+  /**
+   * Journal lines up to this seq are known synced to disk: this connection appended them
+   * before a commit it synced, or synced the journal for the feed. The feed hands out only
+   * such lines (see createSqliteFeed) and syncs for the rest.
+   */
+  let syncedThrough = 0;
+  /** The seq of the last line this connection appended. */
+  let lastAppended = 0;
+
   const append = (key: string, version: number, entry: JournalInput) => {
-    sql(
+    const { lastInsertRowid } = sql(
       "INSERT INTO journal (key, at, from_state, to_state, event, details, version, owner, view) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       key,
@@ -123,6 +132,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       entry.owner,
       entry.view ? JSON.stringify(entry.view) : null,
     );
+    lastAppended = Number(lastInsertRowid);
   };
 
   /**
@@ -130,14 +140,33 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
    * commit; the connection goes back to NORMAL after, so other steps pay no fsync).
    */
   const durably = <T>(write: () => T, durable: boolean): T => {
-    if (everyStep || !durable) return write();
+    if (!everyStep && !durable) return write();
     const database = open();
-    database.pragma("synchronous = FULL");
+    if (!everyStep) database.pragma("synchronous = FULL");
     try {
-      return write();
+      const result = write();
+      // The synced commit carried every line before it, its own included.
+      syncedThrough = Math.max(syncedThrough, lastAppended);
+      return result;
     } finally {
-      database.pragma("synchronous = NORMAL");
+      if (!everyStep) database.pragma("synchronous = NORMAL");
     }
+  };
+
+  /**
+   * Makes every journal line committed so far survive a power cut; returns the newest one's
+   * seq. A synced commit of the one feed_sync row syncs the WAL, and with it every earlier
+   * commit, this process's and others'. Nothing is written when no line is new since.
+   */
+  const syncJournal = (): number => {
+    const { seq: newest } = sql("SELECT COALESCE(MAX(seq), 0) AS seq FROM journal").get() as {
+      seq: number;
+    };
+    if (newest <= syncedThrough) return newest;
+    const update = sql("UPDATE feed_sync SET synced_through = MAX(synced_through, ?) WHERE id = 1");
+    durably(() => update.run(newest), true);
+    syncedThrough = newest;
+    return newest;
   };
 
   const getRow = (key: string) =>
@@ -183,7 +212,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   return {
     name: "sqlite",
     hostTransactions: "sync",
-    ...createSqliteFeed(sql, now),
+    ...createSqliteFeed(sql, now, syncJournal),
 
     async create(payout, entry, createOptions = {}) {
       const { lease, tx } = createOptions;

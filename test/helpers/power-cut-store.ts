@@ -19,6 +19,11 @@ const writes = new Set([
   "takeOver",
   "acquireSlot",
   "releaseSlot",
+  "claimConsumer",
+  "ackConsumer",
+  "releaseConsumer",
+  "addDeadLetter",
+  "removeDeadLetter",
 ]);
 
 /**
@@ -26,10 +31,15 @@ const writes = new Set([
  * synchronous NORMAL is: every write lands in the log; a durable one (`create`, or a save
  * with `durable: true`) syncs the log, and with it everything before. A cut replays only
  * the synced prefix into a fresh store. With `honourDurable: false` it models a store that
- * syncs only new payouts, to show which saves must be durable.
+ * syncs only new payouts, to show which saves must be durable. The feed syncs the log before
+ * it hands out journal lines, as the SQLite store's does; `feedSyncs: false` models a feed
+ * that hands out lines a cut can undo.
  */
-export function createPowerCutStore(options: { honourDurable?: boolean } = {}): PowerCutStore {
+export function createPowerCutStore(
+  options: { honourDurable?: boolean; feedSyncs?: boolean } = {},
+): PowerCutStore {
   const honour = options.honourDurable ?? true;
+  const feedSyncs = options.feedSyncs ?? true;
   const log: Array<{ name: string; args: unknown[] }> = [];
   let synced = 0;
   let lost = 0;
@@ -39,6 +49,7 @@ export function createPowerCutStore(options: { honourDurable?: boolean } = {}): 
   for (const name of Object.keys(current) as Array<keyof PayoutStore>) {
     if (name === "name") continue;
     store[name] = async (...args: unknown[]) => {
+      if (name === "readJournal" && feedSyncs) synced = log.length;
       const result = await (current[name] as (...a: unknown[]) => Promise<unknown>)(...args);
       if (writes.has(name)) {
         log.push({ name, args: structuredClone(args) });
@@ -50,7 +61,7 @@ export function createPowerCutStore(options: { honourDurable?: boolean } = {}): 
       return result;
     };
   }
-  return Object.assign(store, {
+  Object.assign(store, {
     name: "power-cut memory",
     cut() {
       lost += log.length - synced;
@@ -64,8 +75,8 @@ export function createPowerCutStore(options: { honourDurable?: boolean } = {}): 
       );
       void Promise.all(replay);
     },
-    get lost() {
-      return lost;
-    },
-  }) as unknown as PowerCutStore;
+  });
+  // A getter, defined as one: Object.assign would copy its value once, and it would stay 0.
+  Object.defineProperty(store, "lost", { get: () => lost, enumerable: true });
+  return store as unknown as PowerCutStore;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Keypair } from "@stellar/stellar-sdk";
 import { describe, expect, test } from "vitest";
 import type { Payout } from "../../src/index.js";
@@ -64,6 +67,43 @@ async function cutWhileEnvelopesWait(honourDurable: boolean): Promise<{
   }
 }
 
+/**
+ * A payout is paid and its events are read (a consumer acts on them, a relay POSTs them);
+ * the power goes; a new payout is paid. Returns the events seen before the cut whose id
+ * names another step after it: a consumer deduplicating on the id would drop that step.
+ */
+async function cutAfterEventsSeen(feedSyncs: boolean) {
+  const sandbox = await testSandbox();
+  const closer = setInterval(() => {
+    if (sandbox.chain.pendingCount() > 0) sandbox.chain.closeLedger();
+  }, 5);
+  try {
+    const store = createPowerCutStore({ feedSyncs });
+    const [first, second] = sandbox.users as [(typeof sandbox.users)[0], (typeof sandbox.users)[0]];
+    const before = testPayouts(sandbox, { store, owner: "instance" });
+    expect((await before.pay({ key: "a", uid: first.uid, amount: 1, memo: "m" })).state).toBe(
+      "completed",
+    );
+    const seen = await before.events.read({ after: 0, limit: 100 });
+    await before.close();
+    const unsynced = store.lost;
+    store.cut();
+    const after = testPayouts(sandbox, { store, owner: "instance" });
+    await after.pay({ key: "b", uid: second.uid, amount: 2, memo: "m" });
+    await after.resume();
+    const now = new Map(
+      (await after.events.read({ after: 0, limit: 100 })).map((event) => [event.id, event]),
+    );
+    const renamed = seen.filter((event) => {
+      const same = now.get(event.id);
+      return same?.key !== event.key || same.step.version !== event.step.version;
+    });
+    return { seen, renamed, lost: store.lost - unsynced };
+  } finally {
+    clearInterval(closer);
+  }
+}
+
 describe("a power cut", () => {
   test("while envelopes wait for a ledger: their saves were synced, each payout resends its own, paid once", async () => {
     const { sandbox, payouts, lost } = await cutWhileEnvelopesWait(true);
@@ -106,6 +146,83 @@ describe("a power cut", () => {
       expect(sandbox.ledgerPayments().filter((p) => p.amount === "2")).toEqual([]);
     } finally {
       clearInterval(closer);
+    }
+  });
+
+  test("an event handed out was synced first: after the cut its id still names the same step", async () => {
+    const { seen, renamed, lost } = await cutAfterEventsSeen(true);
+    expect(seen.map((e) => e.type)).toContain("payout.completed");
+    expect(renamed).toEqual([]);
+    expect(lost).toBe(0);
+  });
+
+  test("a feed that hands out unsynced lines reuses a seen id for another payout's step", async () => {
+    const { renamed, lost } = await cutAfterEventsSeen(false);
+    expect(lost).toBeGreaterThan(0);
+    expect(renamed.length).toBeGreaterThan(0);
+  });
+
+  test("the SQLite feed syncs the journal before it hands a line out, and only when a line is new", async () => {
+    const { default: Database } = await import("better-sqlite3");
+    const dir = mkdtempSync(join(tmpdir(), "pi-payments-feed-sync-"));
+    try {
+      const path = join(dir, "feed.db");
+      const database = new Database(path);
+      const pragma = database.pragma.bind(database);
+      let sets: string[] = [];
+      database.pragma = ((source: string, options?: unknown) => {
+        const set = /^synchronous = (\w+)$/.exec(source);
+        if (set) sets.push(set[1]!);
+        return pragma(source, options as never);
+      }) as typeof database.pragma;
+      const reader = createSqliteStore({ database });
+      // Another process's connection writes the lines, without syncing its steps.
+      const writer = createSqliteStore({ path });
+      const write = {
+        snapshot: {
+          status: "active",
+          value: "created",
+          historyValue: {},
+          context: {},
+          children: {},
+        },
+        state: "created" as const,
+        stateDetail: "created.queued",
+        paymentId: null,
+        txid: null,
+        atRest: false,
+        holdsSlot: true,
+        at: new Date().toISOString(),
+      };
+      const line = (to: string) => ({
+        at: write.at,
+        from: null,
+        to,
+        event: "E",
+        details: {},
+        owner: null,
+      });
+      await writer.create({ key: "k", intent: {} as never, write: write as never }, line("a"));
+      await writer.save("k", 1, write as never, line("b"));
+      const read = async (after: number) => {
+        sets = [];
+        const lines = await reader.readJournal(after, 100);
+        return { to: lines.map((l) => l.to), sets: sets.join(" then ") || "no sync" };
+      };
+      expect(await read(0)).toEqual({ to: ["a", "b"], sets: "FULL then NORMAL" });
+      // Nothing new: no second sync.
+      expect(await read(0)).toEqual({ to: ["a", "b"], sets: "no sync" });
+      expect(await read(2)).toEqual({ to: [], sets: "no sync" });
+      await writer.save("k", 2, write as never, line("c"));
+      expect(await read(2)).toEqual({ to: ["c"], sets: "FULL then NORMAL" });
+      // A line this connection wrote in a synced commit needs no sync of its own.
+      await reader.save("k", 3, write as never, line("d"), { durable: true });
+      expect(await read(3)).toEqual({ to: ["d"], sets: "no sync" });
+      await writer.close();
+      await reader.close();
+      database.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
