@@ -178,7 +178,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     trace.disable();
     metrics.disable();
     const name = process.argv[3];
-    const ms = await measure(variants[name], Number(process.argv[4] ?? 300), instantAdapters);
+    const ms = await measure(
+      variants[name],
+      Number(process.argv[4] ?? 300),
+      instantAdapters,
+      process.argv[5] ?? "memory",
+    );
     console.log(String(ms));
   } else {
     const count = Number(process.argv[2] ?? 300);
