@@ -67,9 +67,11 @@ export const sqliteMigrations: readonly string[] = [
    );`,
   // 5. How far the journal is known synced to disk: the feed hands out no line a power cut
   // could undo (see createSqliteFeed), and its read syncs by writing this one row.
-  `CREATE TABLE feed_sync (
+  // IF NOT EXISTS: a file opened by an older release (which writes its own user_version)
+  // and then by this one again runs this step twice.
+  `CREATE TABLE IF NOT EXISTS feed_sync (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      synced_through INTEGER NOT NULL
    );
-   INSERT INTO feed_sync (id, synced_through) VALUES (1, 0);`,
+   INSERT OR IGNORE INTO feed_sync (id, synced_through) VALUES (1, 0);`,
 ];

@@ -55,6 +55,12 @@ const sqliteStoreOptionsSchema = z
 /** Options of {@link createSqliteStore}. */
 export type SqliteStoreOptions = NonNullable<z.input<typeof sqliteStoreOptionsSchema>>;
 
+/**
+ * How long the feed's sync waits for another process's write lock, in ms: a read must not
+ * hold the event loop for the store's whole busy timeout. It hands out what is known synced.
+ */
+const FEED_SYNC_WAIT_MS = 50;
+
 const columns =
   "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at, hook_failure";
 
@@ -115,8 +121,12 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
    * such lines (see createSqliteFeed) and syncs for the rest.
    */
   let syncedThrough = 0;
-  /** The seq of the last line this connection appended. */
-  let lastAppended = 0;
+  /**
+   * The seq of the line appended by the write `durably` is running, 0 before it appends.
+   * Only a commit that appended a line surely wrote WAL frames (a create whose key exists
+   * changes nothing, and SQLite then syncs nothing), so only such a commit marks lines synced.
+   */
+  let appendedNow = 0;
 
   const append = (key: string, version: number, entry: JournalInput) => {
     const { lastInsertRowid } = sql(
@@ -132,7 +142,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       entry.owner,
       entry.view ? JSON.stringify(entry.view) : null,
     );
-    lastAppended = Number(lastInsertRowid);
+    appendedNow = Number(lastInsertRowid);
   };
 
   /**
@@ -143,10 +153,12 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     if (!everyStep && !durable) return write();
     const database = open();
     if (!everyStep) database.pragma("synchronous = FULL");
+    appendedNow = 0;
     try {
       const result = write();
-      // The synced commit carried every line before it, its own included.
-      syncedThrough = Math.max(syncedThrough, lastAppended);
+      // Committed and synced: the WAL up to this line, and every line before it, is on disk.
+      // (A write that threw rolled its line back; its seq may go to another line.)
+      syncedThrough = Math.max(syncedThrough, appendedNow);
       return result;
     } finally {
       if (!everyStep) database.pragma("synchronous = NORMAL");
@@ -154,19 +166,36 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   };
 
   /**
-   * Makes every journal line committed so far survive a power cut; returns the newest one's
-   * seq. A synced commit of the one feed_sync row syncs the WAL, and with it every earlier
-   * commit, this process's and others'. Nothing is written when no line is new since.
+   * Makes the journal lines committed so far survive a power cut, and returns the newest seq
+   * known to be on disk. A synced commit that raises the one feed_sync row syncs the WAL, and
+   * with it every earlier commit, this process's and others'. No write when every line is
+   * known synced already: by this connection, or by another's sync (the row says how far).
+   * The write waits for another process's write lock briefly only (it runs on the event
+   * loop): when the file stays busy, the lines known synced are all this read hands out.
    */
   const syncJournal = (): number => {
     const { seq: newest } = sql("SELECT COALESCE(MAX(seq), 0) AS seq FROM journal").get() as {
       seq: number;
     };
     if (newest <= syncedThrough) return newest;
-    const update = sql("UPDATE feed_sync SET synced_through = MAX(synced_through, ?) WHERE id = 1");
-    durably(() => update.run(newest), true);
-    syncedThrough = newest;
-    return newest;
+    const { synced_through: recorded } = sql(
+      "SELECT synced_through FROM feed_sync WHERE id = 1",
+    ).get() as { synced_through: number };
+    syncedThrough = Math.max(syncedThrough, recorded);
+    if (newest <= syncedThrough) return newest;
+    const database = open();
+    database.pragma(`busy_timeout = ${Math.min(FEED_SYNC_WAIT_MS, settings.busyTimeoutMs)}`);
+    try {
+      // Always a change (recorded < newest): a frame is written, so the commit syncs.
+      const update = sql("UPDATE feed_sync SET synced_through = ? WHERE id = 1");
+      durably(() => update.run(newest), true);
+      syncedThrough = newest;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
+    } finally {
+      database.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
+    }
+    return syncedThrough;
   };
 
   const getRow = (key: string) =>
@@ -393,6 +422,8 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       if (db && !settings.database) db.close();
       db = undefined;
       statements = new Map();
+      // What was synced is known of this file as it was: it may be another when reopened.
+      syncedThrough = 0;
     },
   };
 }

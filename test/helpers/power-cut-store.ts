@@ -53,8 +53,9 @@ export function createPowerCutStore(
       const result = await (current[name] as (...a: unknown[]) => Promise<unknown>)(...args);
       if (writes.has(name)) {
         log.push({ name, args: structuredClone(args) });
+        // A create whose key exists writes nothing, so it syncs nothing either.
         const durable =
-          name === "create" ||
+          (name === "create" && (result as { created?: boolean }).created === true) ||
           (honour && name === "save" && (args[4] as { durable?: boolean } | undefined)?.durable);
         if (durable) synced = log.length;
       }

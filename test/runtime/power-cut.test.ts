@@ -218,6 +218,26 @@ describe("a power cut", () => {
       // A line this connection wrote in a synced commit needs no sync of its own.
       await reader.save("k", 3, write as never, line("d"), { durable: true });
       expect(await read(3)).toEqual({ to: ["d"], sets: "no sync" });
+      // A create whose key exists commits nothing and syncs nothing: the line before it is
+      // still unsynced (review finding: it was handed out unsynced).
+      await reader.save("k", 4, write as never, line("e"));
+      await reader.create({ key: "k", intent: {} as never, write: write as never }, line("x"));
+      expect(await read(4)).toEqual({ to: ["e"], sets: "FULL then NORMAL" });
+      // While another process holds the write lock, a read does not wait the store's busy
+      // timeout on the event loop: it hands out only what is known synced, the rest next time.
+      await writer.save("k", 5, write as never, line("f"));
+      const locker = new Database(path);
+      locker.exec("BEGIN IMMEDIATE");
+      const started = Date.now();
+      expect((await read(5)).to).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      locker.exec("COMMIT");
+      locker.close();
+      expect(await read(5)).toEqual({ to: ["f"], sets: "FULL then NORMAL" });
+      // Synced by another connection: the feed_sync row says so, no second sync.
+      await writer.save("k", 6, write as never, line("g"));
+      expect((await writer.readJournal(6, 100)).map((l) => l.to)).toEqual(["g"]);
+      expect(await read(6)).toEqual({ to: ["g"], sets: "no sync" });
       await writer.close();
       await reader.close();
       database.close();

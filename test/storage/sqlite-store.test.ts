@@ -78,6 +78,21 @@ describe("createSqliteStore", () => {
     await two.close();
   });
 
+  test("a file an older release opened again (user_version set back by one) still opens", async () => {
+    const path = join(dir, "downgraded.db");
+    const first = createSqliteStore({ path });
+    await first.create({ key: "k", intent, write }, line);
+    await first.close();
+    // The release before the feed's sync table writes its own migration count.
+    const db = new Database(path);
+    db.pragma(`user_version = ${sqliteMigrations.length - 1}`);
+    db.close();
+    const again = createSqliteStore({ path });
+    expect((await again.get("k"))?.key).toBe("k");
+    expect((await again.readJournal(0, 10)).map((l) => l.seq)).toEqual([1]);
+    await again.close();
+  });
+
   test("upgrading from the first schema keeps payouts and frees slots nobody may hold", async () => {
     const path = join(dir, "upgrade.db");
     // The first schema as a store of the first release left it, with its data.
