@@ -4,6 +4,7 @@ import { ConflictError, StorageError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "./sql-rows.js";
 import { assignments, type IndexedColumns, writeParams } from "./sqlite-columns.js";
+import { createSqliteDurability } from "./sqlite-durability.js";
 import { createSqliteFeed } from "./sqlite-feed.js";
 import { checkHostTransaction, refuseAsync } from "./sqlite-host-transaction.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
@@ -54,12 +55,6 @@ const sqliteStoreOptionsSchema = z
 
 /** Options of {@link createSqliteStore}. */
 export type SqliteStoreOptions = NonNullable<z.input<typeof sqliteStoreOptionsSchema>>;
-
-/**
- * How long the feed's sync waits for another process's write lock, in ms: a read must not
- * hold the event loop for the store's whole busy timeout. It hands out what is known synced.
- */
-const FEED_SYNC_WAIT_MS = 50;
 
 const columns =
   "key, intent, state, state_detail, snapshot, version, payment_id, txid, settled, holds_slot, created_at, updated_at, lease_owner, lease_expires_at, hook_failure";
@@ -115,18 +110,13 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     return db;
   };
 
-  /**
-   * Journal lines up to this seq are known synced to disk: this connection appended them
-   * before a commit it synced, or synced the journal for the feed. The feed hands out only
-   * such lines (see createSqliteFeed) and syncs for the rest.
-   */
-  let syncedThrough = 0;
-  /**
-   * The seq of the line appended by the write `durably` is running, 0 before it appends.
-   * Only a commit that appended a line surely wrote WAL frames (a create whose key exists
-   * changes nothing, and SQLite then syncs nothing), so only such a commit marks lines synced.
-   */
-  let appendedNow = 0;
+  const durability = createSqliteDurability({
+    open,
+    sql,
+    everyStep,
+    busyTimeoutMs: settings.busyTimeoutMs,
+  });
+  const { durably } = durability;
 
   const append = (key: string, version: number, entry: JournalInput) => {
     const { lastInsertRowid } = sql(
@@ -142,60 +132,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       entry.owner,
       entry.view ? JSON.stringify(entry.view) : null,
     );
-    appendedNow = Number(lastInsertRowid);
-  };
-
-  /**
-   * Runs a write transaction whose commit is synced to disk (WAL + synchronous FULL for this
-   * commit; the connection goes back to NORMAL after, so other steps pay no fsync).
-   */
-  const durably = <T>(write: () => T, durable: boolean): T => {
-    if (!everyStep && !durable) return write();
-    const database = open();
-    if (!everyStep) database.pragma("synchronous = FULL");
-    appendedNow = 0;
-    try {
-      const result = write();
-      // Committed and synced: the WAL up to this line, and every line before it, is on disk.
-      // (A write that threw rolled its line back; its seq may go to another line.)
-      syncedThrough = Math.max(syncedThrough, appendedNow);
-      return result;
-    } finally {
-      if (!everyStep) database.pragma("synchronous = NORMAL");
-    }
-  };
-
-  /**
-   * Makes the journal lines committed so far survive a power cut, and returns the newest seq
-   * known to be on disk. A synced commit that raises the one feed_sync row syncs the WAL, and
-   * with it every earlier commit, this process's and others'. No write when every line is
-   * known synced already: by this connection, or by another's sync (the row says how far).
-   * The write waits for another process's write lock briefly only (it runs on the event
-   * loop): when the file stays busy, the lines known synced are all this read hands out.
-   */
-  const syncJournal = (): number => {
-    const { seq: newest } = sql("SELECT COALESCE(MAX(seq), 0) AS seq FROM journal").get() as {
-      seq: number;
-    };
-    if (newest <= syncedThrough) return newest;
-    const { synced_through: recorded } = sql(
-      "SELECT synced_through FROM feed_sync WHERE id = 1",
-    ).get() as { synced_through: number };
-    syncedThrough = Math.max(syncedThrough, recorded);
-    if (newest <= syncedThrough) return newest;
-    const database = open();
-    database.pragma(`busy_timeout = ${Math.min(FEED_SYNC_WAIT_MS, settings.busyTimeoutMs)}`);
-    try {
-      // Always a change (recorded < newest): a frame is written, so the commit syncs.
-      const update = sql("UPDATE feed_sync SET synced_through = ? WHERE id = 1");
-      durably(() => update.run(newest), true);
-      syncedThrough = newest;
-    } catch (error) {
-      if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
-    } finally {
-      database.pragma(`busy_timeout = ${settings.busyTimeoutMs}`);
-    }
-    return syncedThrough;
+    durability.appended(Number(lastInsertRowid));
   };
 
   const getRow = (key: string) =>
@@ -241,7 +178,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   return {
     name: "sqlite",
     hostTransactions: "sync",
-    ...createSqliteFeed(sql, now, syncJournal),
+    ...createSqliteFeed(sql, now, durability.syncJournal),
 
     async create(payout, entry, createOptions = {}) {
       const { lease, tx } = createOptions;
@@ -422,8 +359,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       if (db && !settings.database) db.close();
       db = undefined;
       statements = new Map();
-      // What was synced is known of this file as it was: it may be another when reopened.
-      syncedThrough = 0;
+      durability.forget();
     },
   };
 }

@@ -78,9 +78,13 @@ describe.skipIf(!pgUrl)("PostgreSQL feed order under concurrent writers", () => 
     };
 
     type Seen = { seq: number; position: number; key: string };
-    const reader = async (store: PayoutStore, seen: Seen[], until: () => boolean) => {
+    /**
+     * Reads until its cursor reaches `end()`, the last position once every committed line is
+     * numbered. (It stopped after a few empty reads once: under load the other reader's pass
+     * that numbered the last line took longer than those, and a line looked missed.)
+     */
+    const reader = async (store: PayoutStore, seen: Seen[], end: () => number | undefined) => {
       let cursor = 0;
-      let quietRounds = 0;
       for (;;) {
         const lines = await store.readJournal(cursor, 37);
         for (const l of lines) {
@@ -88,19 +92,17 @@ describe.skipIf(!pgUrl)("PostgreSQL feed order under concurrent writers", () => 
           expect(l.position!, "position goes forward").toBeGreaterThan(cursor);
           cursor = l.position!;
         }
-        if (until() && lines.length === 0) {
-          quietRounds += 1;
-          if (quietRounds > 3) return cursor;
-        } else quietRounds = 0;
+        const last = end();
+        if (last !== undefined && cursor >= last) return cursor;
         await sleep(lines.length === 0 ? 5 : 0);
       }
     };
 
     const seenA: Seen[] = [];
     const seenB: Seen[] = [];
-    let done = false;
-    const readA = reader(readers[0]!, seenA, () => done);
-    const readB = reader(readers[1]!, seenB, () => done);
+    let end: number | undefined;
+    const readA = reader(readers[0]!, seenA, () => end);
+    const readB = reader(readers[1]!, seenB, () => end);
     const long = longOne();
     const loops = [
       writer(writers[0]!, pools[0]!, "a"),
@@ -111,7 +113,8 @@ describe.skipIf(!pgUrl)("PostgreSQL feed order under concurrent writers", () => 
     await sleep(4000);
     writing = false;
     await Promise.all([...loops, long]);
-    done = true;
+    // Every line is committed now: the newest position once all are numbered ends the reads.
+    end = await readers[0]!.lastPosition();
     await Promise.all([readA, readB]);
 
     const { rows } = await pools[0]!.query<{ seq: string; feed_seq: string | null }>(
