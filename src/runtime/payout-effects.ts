@@ -53,7 +53,7 @@ export function createPayoutEffects(deps: PayoutEffectDeps): PayoutEffects {
       return {};
     },
 
-    async createPiPayment({ key, intent, lookFirst, onlyFind }, { replay }) {
+    async createPiPayment({ key, intent, lookFirst, onlyFind }, { replay, signal }) {
       if (lookFirst || replay || onlyFind) {
         const ours = await findOurs(key);
         if (ours) return { payment: ours, adopted: true };
@@ -61,6 +61,10 @@ export function createPayoutEffects(deps: PayoutEffectDeps): PayoutEffects {
       }
       const cancelledStrays: string[] = [];
       for (;;) {
+        // A runner stopped meanwhile (crashed, its lease lost) saves nothing of this: a
+        // create sent now would reach Pi after another runner may have ended the payout
+        // (found nothing above because it completed), a stray holding Pi's slot. Send none.
+        signal.throwIfAborted();
         try {
           const payment = await platform.createPayment({
             uid: intent.uid,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
-import { createPiChain } from "../../src/adapters/index.js";
-import type { PiChain } from "../../src/adapters/types.js";
+import { createPiChain, createPiPlatform } from "../../src/adapters/index.js";
+import type { PiChain, PiPlatform } from "../../src/adapters/types.js";
 import { createPayouts, type Payout, type Payouts, type Probe } from "../../src/index.js";
 import type { PayoutEffects } from "../../src/machines/payout-effects.js";
 import type { FaultRule, Sandbox } from "../../src/sandbox/index.js";
@@ -39,6 +39,8 @@ export interface System {
   cleanup: () => Promise<void>;
   /** Resolves once no call of a (crashed) runtime into the store is still in flight. */
   storeIdle: () => Promise<void>;
+  /** Counts calls into Pi's API across every runtime, crashed ones included. */
+  piCalls: CallCounter;
 }
 
 /**
@@ -47,26 +49,37 @@ export interface System {
  * does; the final checks wait for it, as they wait for the sandbox's requests.
  */
 function counted(store: PayoutStore): { store: PayoutStore; idle: () => Promise<void> } {
-  let inFlight = 0;
-  const wrapped = Object.fromEntries(
-    Object.entries(store).map(([name, value]) => [
-      name,
-      typeof value === "function"
-        ? async (...args: unknown[]) => {
-            inFlight += 1;
-            try {
-              return await (value as (...a: unknown[]) => Promise<unknown>).apply(store, args);
-            } finally {
-              inFlight -= 1;
+  const counter = new CallCounter();
+  return { store: counter.wrap(store), idle: () => counter.idle() };
+}
+
+/**
+ * Calls in flight through the objects it wrapped. A call of a crashed runtime's Pi client is
+ * one too while it waits out a retry's backoff (no request is on the wire then, so the
+ * sandbox's own count cannot see it) or goes from a look at Pi's list to the create it leads to.
+ */
+export class CallCounter {
+  private inFlight = 0;
+  wrap<T extends object>(target: T): T {
+    return Object.fromEntries(
+      Object.entries(target).map(([name, value]) => [
+        name,
+        typeof value === "function"
+          ? async (...args: unknown[]) => {
+              this.inFlight += 1;
+              try {
+                return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+              } finally {
+                this.inFlight -= 1;
+              }
             }
-          }
-        : value,
-    ]),
-  ) as unknown as PayoutStore;
-  const idle = async () => {
-    while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 2));
-  };
-  return { store: wrapped, idle };
+          : value,
+      ]),
+    ) as unknown as T;
+  }
+  async idle(): Promise<void> {
+    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** Stops a runtime at its N-th await point from now: every runner throws there, like a killed process. */
@@ -126,6 +139,10 @@ function runtimeFor(system: Omit<System, "runtime" | "crash">, crash: CrashSwitc
   const { sandbox, chain } = system;
   return createPayouts({
     chain,
+    // A platform per runtime (a restarted process makes a new one), its calls counted.
+    platform: system.piCalls.wrap<PiPlatform>(
+      createPiPlatform({ apiKey: sandbox.apiKey, baseUrl: sandbox.apiUrl }),
+    ),
     apiKey: sandbox.apiKey,
     walletSeed: sandbox.walletSeed,
     network: sandbox.network,
@@ -182,6 +199,7 @@ export async function startSystem(options: {
     sandbox,
     store,
     storeIdle: idle,
+    piCalls: new CallCounter(),
     cleanup,
     incompleteLimit: options.incompleteLimit,
     mutant: undefined as Partial<PayoutEffects> | undefined,
@@ -455,11 +473,19 @@ export async function drain(system: System, deadlineMs = 20_000): Promise<Payout
     // A create that a crashed runtime left in flight can reach Pi after its payout ended
     // (a stray). Let every request have its effect, then reconcile as an operator does
     // after a crash: recover() cancels strays (and a blocked create cancels them anyway).
+    // A crashed runtime's Pi client may still be waiting out a retry's backoff, with
+    // nothing on the wire: wait for its calls too (they are where late creates come from).
+    await system.piCalls.idle();
     await untilIdle(sandbox);
     await system.storeIdle();
     system.strays += (await system.runtime.recover()).cancelledStrays.length;
+    // Every key paid was taken in (pay() stores before it awaits anything of a runner).
     return Promise.all(
-      [...system.keys].map(async (key) => (await system.runtime.get(key))!).filter(Boolean),
+      [...system.keys].map(async (key) => {
+        const payout = await system.runtime.get(key);
+        expect(payout, `payout ${key} in the store`).toBeDefined();
+        return payout!;
+      }),
     );
   } finally {
     clearInterval(closer);
@@ -518,10 +544,25 @@ export async function checkInvariants(system: System, payouts: Payout[]): Promis
   }
 
   // No incomplete Pi payment the library does not know of, nor one it left open without a reason.
-  for (const payment of sandbox.platform.incompleteServerPayments()) {
+  // Read from the same snapshot as keyOf: a payment created since has no key there.
+  const incomplete = pi.filter(
+    (p) =>
+      p.direction === "app_to_user" &&
+      !p.status.developer_completed &&
+      !p.status.cancelled &&
+      !p.status.user_cancelled,
+  );
+  expect(
+    incomplete.map((p) => p.identifier),
+    "the sandbox's incomplete list agrees with its payments",
+  ).toEqual(sandbox.platform.incompleteServerPayments().map((p) => p.identifier));
+  for (const payment of incomplete) {
     const key = keyOf.get(payment.identifier);
     const owner = payouts.find((p) => p.key === key);
-    expect(owner, `incomplete Pi payment ${payment.identifier} belongs to a payout`).toBeDefined();
+    expect(
+      owner,
+      `incomplete Pi payment ${payment.identifier} (key ${String(key)}) belongs to a payout`,
+    ).toBeDefined();
     expect(owner?.state, `payout ${key} holding an open Pi payment`).toBe("failed");
     expect(owner?.failure?.paymentOpen).toBe(true);
   }
