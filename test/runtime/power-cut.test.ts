@@ -17,6 +17,26 @@ import { eventually, testSandbox } from "../helpers/sandbox.js";
  * tests cut the power where a lost save would cost money, with and without that marking.
  */
 
+/** A step's write and its journal line, for the tests that drive the SQLite store directly. */
+const write = {
+  snapshot: { status: "active", value: "created", historyValue: {}, context: {}, children: {} },
+  state: "created" as const,
+  stateDetail: "created.queued",
+  paymentId: null,
+  txid: null,
+  atRest: false,
+  holdsSlot: true,
+  at: new Date().toISOString(),
+};
+const line = (to: string) => ({
+  at: write.at,
+  from: null,
+  to,
+  event: "E",
+  details: {},
+  owner: null,
+});
+
 function fundChannels(sandbox: Sandbox, count: number): Keypair[] {
   return Array.from({ length: count }, () => {
     const channel = Keypair.random();
@@ -178,30 +198,6 @@ describe("a power cut", () => {
       const reader = createSqliteStore({ database });
       // Another process's connection writes the lines, without syncing its steps.
       const writer = createSqliteStore({ path });
-      const write = {
-        snapshot: {
-          status: "active",
-          value: "created",
-          historyValue: {},
-          context: {},
-          children: {},
-        },
-        state: "created" as const,
-        stateDetail: "created.queued",
-        paymentId: null,
-        txid: null,
-        atRest: false,
-        holdsSlot: true,
-        at: new Date().toISOString(),
-      };
-      const line = (to: string) => ({
-        at: write.at,
-        from: null,
-        to,
-        event: "E",
-        details: {},
-        owner: null,
-      });
       await writer.create({ key: "k", intent: {} as never, write: write as never }, line("a"));
       await writer.save("k", 1, write as never, line("b"));
       const read = async (after: number) => {
@@ -248,24 +244,6 @@ describe("a power cut", () => {
 
   test("SQLite syncs exactly the saves marked durable, and every one with durability every-step", async () => {
     const { default: Database } = await import("better-sqlite3");
-    const write = {
-      snapshot: { status: "active", value: "created", historyValue: {}, context: {}, children: {} },
-      state: "created" as const,
-      stateDetail: "created.queued",
-      paymentId: null,
-      txid: null,
-      atRest: false,
-      holdsSlot: true,
-      at: new Date().toISOString(),
-    };
-    const line = (to: string) => ({
-      at: write.at,
-      from: null,
-      to,
-      event: "E",
-      details: {},
-      owner: null,
-    });
     for (const durability of ["critical", "every-step"] as const) {
       const database = new Database(":memory:");
       // Each save's commit runs under the `synchronous` the store sets around it (FULL syncs).

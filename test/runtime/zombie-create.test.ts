@@ -1,8 +1,8 @@
 import { expect, test } from "vitest";
 import { createPiChain, createPiPlatform } from "../../src/adapters/index.js";
-import { createPayouts } from "../../src/index.js";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
+import { testPayouts } from "../helpers/payouts.js";
 
 /**
  * A runtime stopped (crashed, or its lease lost) while its create effect waits on Pi's
@@ -44,12 +44,8 @@ test("a stopped runner's create effect sends no create after the stop", async ()
     }
     return fetch(input, init);
   };
-  const common = {
-    apiKey: sandbox.apiKey,
-    walletSeed: sandbox.walletSeed,
-    network: sandbox.network,
-    apiUrl: sandbox.apiUrl,
-    horizonUrl: sandbox.horizonUrl,
+  // Fast timings, and one process's owner name for both runtimes (as after a restart).
+  const options = {
     store,
     owner: "instance",
     incompleteLimit: "app" as const,
@@ -67,8 +63,8 @@ test("a stopped runner's create effect sends no create after the stop", async ()
       timeBoundSeconds: 30,
     });
   try {
-    const first = createPayouts({
-      ...common,
+    const first = testPayouts(sandbox, {
+      ...options,
       chain: chainOf(),
       platform: createPiPlatform({
         apiKey: sandbox.apiKey,
@@ -83,20 +79,13 @@ test("a stopped runner's create effect sends no create after the stop", async ()
     await isHolding; // the create was applied, its answer lost; the look-first is in flight
     await first.close({ abandon: true }); // crash
 
-    const second = createPayouts({ ...common, chain: chainOf() });
+    const second = testPayouts(sandbox, { ...options, chain: chainOf() });
     await second.resume();
     expect((await second.get("key-0"))?.state).toBe("completed");
 
     release(); // the crashed runtime's look answers now: nothing incomplete
     await new Promise((r) => setTimeout(r, 300));
-    const open = sandbox.platform.incompleteServerPayments();
-    console.log(
-      "creates",
-      sandbox.payments().length,
-      "open",
-      open.map((p) => `${p.identifier} ${String(p.metadata?.pi_payments_key)}`),
-    );
-    expect(open).toEqual([]);
+    expect(sandbox.platform.incompleteServerPayments()).toEqual([]);
     await second.close({ abandon: true });
   } finally {
     clearInterval(closer);
