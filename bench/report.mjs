@@ -150,6 +150,13 @@ function feedRows(table, figures) {
         `≥ ${goals.eventsPerSecond[store]}`,
         verdict(r.perSecond, goals.eventsPerSecond[store], true),
       ]);
+    if (r.heapKeptMiB !== undefined)
+      table.push([
+        `${store}: heap the holder keeps after draining (MiB)`,
+        fmt(r.heapKeptMiB, 1),
+        "",
+        "",
+      ]);
   }
 }
 

@@ -170,24 +170,43 @@ export function startEventConsumer(
   };
 
   /**
-   * Resolves when the lease can no longer be trusted (checked often while the name is held),
-   * unless `cancel` is called first. One per hold, raced by every handler call of it.
+   * Watches the lease while the name is held (checked often): `race` settles a handler's call
+   * with "lapsed" if the lease can no longer be trusted first. One per hold. Each race waits
+   * on a callback of its own, not on one promise shared by the hold: a race against a shared
+   * promise that never settles leaves a reaction on it per call, kept for the whole hold
+   * (a holder that handles a million events would keep a million closures).
    */
   const trustLapse = () => {
-    let timer: NodeJS.Timeout | undefined;
-    const lapsed = new Promise<"lapsed">((resolve) => {
-      timer = setInterval(
-        () => {
-          if (!leaseTrusted()) resolve("lapsed");
-        },
-        Math.max(5, leaseMs / 20),
-      );
-    });
-    return { lapsed, cancel: () => clearInterval(timer) };
+    let lapsed = false;
+    let notify: (() => void) | undefined;
+    const timer = setInterval(
+      () => {
+        if (lapsed || leaseTrusted()) return;
+        lapsed = true;
+        notify?.();
+      },
+      Math.max(5, leaseMs / 20),
+    );
+    return {
+      race<T>(call: Promise<T>): Promise<T | "lapsed"> {
+        if (lapsed) return Promise.resolve("lapsed");
+        return new Promise((resolve) => {
+          notify = () => resolve("lapsed");
+          void call.then((value) => {
+            notify = undefined;
+            resolve(value);
+          });
+        });
+      },
+      cancel: () => clearInterval(timer),
+    };
   };
 
   /** Calls the handler until it succeeds; false once this process must stop handling. */
-  const handle = async (event: PayoutEvent, lapsed: Promise<"lapsed">): Promise<boolean> => {
+  const handle = async (
+    event: PayoutEvent,
+    watch: ReturnType<typeof trustLapse>,
+  ): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
       if (!leaseTrusted() || stopped()) return false;
       const fence = new AbortController();
@@ -200,7 +219,7 @@ export function startEventConsumer(
           (error: unknown) => ({ ok: false as const, error }),
         );
       try {
-        const outcome = await Promise.race([call, lapsed]);
+        const outcome = await watch.race(call);
         if (outcome === "lapsed") {
           // Another holder may take over soon: tell the handler, and stop waiting for it.
           // The name is neither acknowledged nor released from here on (the handler may
@@ -241,7 +260,7 @@ export function startEventConsumer(
           continue;
         }
         for (const line of lines) {
-          if (!(await handle(toPayoutEvent(line), watch.lapsed))) break;
+          if (!(await handle(toPayoutEvent(line), watch))) break;
           cursor = line.position!;
         }
         if (cursor > written && !(await ack())) break;
