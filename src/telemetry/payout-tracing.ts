@@ -41,12 +41,23 @@ export interface PayoutTracing {
   close(): void;
 }
 
+interface Shown {
+  state?: string;
+  detail?: string;
+  paymentId?: string;
+  txHash?: string;
+}
+
 interface Run {
   span: Span;
   /** The context effects run in: the run's span active, so the host's HTTP spans nest too. */
   context: Context;
-  /** The attributes last set on the span: a step sets only what changed (spans cost per call). */
-  shown: Record<string, string>;
+  /**
+   * What the span shows now, as of the last save (or the run's start): a step sets only what
+   * changed, and an effect's span copies the state and ids from here (an effect starts from
+   * the snapshot last saved) instead of reading the snapshot again.
+   */
+  shown: Shown;
 }
 
 /**
@@ -79,24 +90,34 @@ export function createPayoutTracing(
     return api.trace.getSpan(active) ? { parent, linkTo: active } : { parent };
   };
 
-  /** The state and ids of a payout; the full state path only where asked (the payout's span). */
-  const stateAttributes = (snapshot: PayoutSnapshot, withDetail: boolean): Attributes => {
-    const { state, detail } = describeState(snapshot);
-    const { paymentId, txHash } = payoutIds(snapshot);
-    return {
-      [ATTR.state]: state,
-      ...(withDetail ? { [ATTR.stateDetail]: detail } : {}),
-      ...(paymentId ? { [ATTR.paymentId]: paymentId } : {}),
-      ...(txHash ? { [ATTR.txHash]: txHash } : {}),
-    };
-  };
-
-  /** Sets on the run's span the attributes that differ from those it shows. */
-  const show = (run: Run, attributes: Record<string, string | null>) => {
-    for (const [name, value] of Object.entries(attributes)) {
-      if (value === null || run.shown[name] === value) continue;
-      run.shown[name] = value;
-      run.span.setAttribute(name, value);
+  /**
+   * Sets on the run's span the state and ids that differ from those it shows: a step sets
+   * only what changed (each setAttribute is a call into the SDK). Four fields written out,
+   * not a loop over an object built per step: this runs on every save.
+   */
+  const show = (
+    run: Run,
+    state: string,
+    detail: string,
+    paymentId: string | null,
+    txHash: string | null,
+  ) => {
+    const { shown, span } = run;
+    if (shown.state !== state) {
+      shown.state = state;
+      span.setAttribute(ATTR.state, state);
+    }
+    if (shown.detail !== detail) {
+      shown.detail = detail;
+      span.setAttribute(ATTR.stateDetail, detail);
+    }
+    if (paymentId !== null && shown.paymentId !== paymentId) {
+      shown.paymentId = paymentId;
+      span.setAttribute(ATTR.paymentId, paymentId);
+    }
+    if (txHash !== null && shown.txHash !== txHash) {
+      shown.txHash = txHash;
+      span.setAttribute(ATTR.txHash, txHash);
     }
   };
 
@@ -165,25 +186,21 @@ export function createPayoutTracing(
       if (run.span.isRecording()) {
         const { state, detail } = describeState(snapshot);
         const { paymentId, txHash } = payoutIds(snapshot);
-        show(run, {
-          [ATTR.state]: state,
-          [ATTR.stateDetail]: detail,
-          [ATTR.paymentId]: paymentId,
-          [ATTR.txHash]: txHash,
-        });
+        show(run, state, detail, paymentId, txHash);
       }
       runs.set(key, run);
     },
 
-    effect(key, effect, snapshot, perform) {
+    effect(key, effect, _snapshot, perform) {
       const run = runs.get(key);
       // Not sampled (or no SDK): no child spans either, and no attribute work.
       if (!run?.span.isRecording()) return perform();
-      const span = tracer.startSpan(
-        effectSpanName(effect.src),
-        { attributes: { [ATTR.step]: effect.src, ...stateAttributes(snapshot, false) } },
-        run.context,
-      );
+      const { shown } = run;
+      const attributes: Attributes = { [ATTR.step]: effect.src };
+      if (shown.state !== undefined) attributes[ATTR.state] = shown.state;
+      if (shown.paymentId !== undefined) attributes[ATTR.paymentId] = shown.paymentId;
+      if (shown.txHash !== undefined) attributes[ATTR.txHash] = shown.txHash;
+      const span = tracer.startSpan(effectSpanName(effect.src), { attributes }, run.context);
       return api.context.with(api.trace.setSpan(run.context, span), perform).then((event) => {
         try {
           annotate(span, event);
@@ -199,12 +216,7 @@ export function createPayoutTracing(
       const run = runs.get(step.key);
       if (!run?.span.isRecording()) return;
       const { payout } = step;
-      show(run, {
-        [ATTR.state]: payout.state,
-        [ATTR.stateDetail]: payout.stateDetail,
-        [ATTR.paymentId]: payout.paymentId,
-        [ATTR.txHash]: payout.txid,
-      });
+      show(run, payout.state, payout.stateDetail, payout.paymentId, payout.txid);
       // The journal line, as a span event: the step's name and where it led.
       run.span.addEvent(step.event, { [ATTR.stateDetail]: step.to });
     },
