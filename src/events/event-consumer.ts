@@ -116,7 +116,7 @@ export function startEventConsumer(
   let renewedAt = 0;
   let lost = false;
   /** A handler left running when the lease lapsed: no new claim until it settles. */
-  let abandoned: Promise<void> | undefined;
+  let abandoned = false;
   let wakeUp: (() => void) | undefined;
 
   const stopped = () => stopper.signal.aborted;
@@ -227,7 +227,13 @@ export function startEventConsumer(
           // only once that handler has settled, so it never runs two at once itself.
           fence.abort(new Error("The consumer's lease on its name can no longer be trusted."));
           lost = true;
-          abandoned = call.then(() => undefined);
+          abandoned = true;
+          // Told by a flag, not raced as a promise on every poll (each race would leave a
+          // reaction on it for as long as the handler runs).
+          void call.then(() => {
+            abandoned = false;
+            wakeUp?.();
+          });
           return false;
         }
         if (outcome.ok) {
@@ -279,12 +285,8 @@ export function startEventConsumer(
       while (!stopped()) {
         try {
           if (abandoned) {
-            const settled = await Promise.race([
-              abandoned.then(() => true),
-              nap(pollMs).then(() => false),
-            ]);
-            if (!settled) continue;
-            abandoned = undefined;
+            await nap(pollMs);
+            continue;
           }
           const claimedAt = performance.now();
           const claim = await store.claimConsumer(name, owner, leaseMs, from);

@@ -146,6 +146,44 @@ describe("consumer exclusivity", () => {
     expect(stopped).toBe("stopped");
   });
 
+  test("holds: a handler that ignores its signal past a lapsed lease is waited out, then the holder claims again and goes on", async () => {
+    const inner = createMemoryStore();
+    await fill(inner, 3);
+    // The store refuses every renewal for a while: the holder's lease can no longer be trusted.
+    let refusing = false;
+    const store: PayoutStore = {
+      ...inner,
+      ackConsumer: (...args) =>
+        refusing ? Promise.reject(new Error("store unreachable")) : inner.ackConsumer(...args),
+    };
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const calls: number[] = [];
+    const c = feedOf(store, "me").consume(
+      "stubborn",
+      async (event: PayoutEvent) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        calls.push(event.seq);
+        // The first call runs on for 600 ms whatever its signal says.
+        if (calls.length === 1) {
+          refusing = true;
+          await sleep(600);
+          refusing = false;
+        }
+        inFlight -= 1;
+      },
+      { leaseMs: 300, pollMs: 20 },
+    );
+    for (let waited = 0; c.cursor < 3 && waited < 5000; waited += 20) await sleep(20);
+    await c.stop();
+    expect(c.cursor, "every event acknowledged in the end").toBe(3);
+    expect(maxInFlight, "the abandoned call and the next never overlap").toBe(1);
+    // The first event, left unacknowledged when the lease lapsed, comes again first.
+    expect(calls.slice(0, 2)).toEqual([1, 1]);
+    expect([...new Set(calls)]).toEqual([1, 2, 3]);
+  });
+
   test("holds: an ack that throws (store blip) redelivers and loses nothing; the cursor never goes back", async () => {
     const inner = createMemoryStore();
     await fill(inner, 20);

@@ -57,8 +57,13 @@ export function eventsCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
         let left = flags.limit ?? Number.POSITIVE_INFINITY;
         const interrupted = flags.follow ? io.untilInterrupted() : undefined;
         let stop = false;
+        // Ctrl-C ends the wait between polls at once. One hook for the whole follow, not a
+        // race against `interrupted` per poll: each race would leave a reaction on it, kept
+        // until Ctrl-C (one a second for as long as the command follows).
+        let endWait: (() => void) | undefined;
         void interrupted?.then(() => {
           stop = true;
+          endWait?.();
         });
         while (left > 0 && !stop) {
           const page = await feed.read({ after, limit: Math.min(PAGE, left) });
@@ -67,7 +72,14 @@ export function eventsCommand(program: Command, io: CliIo, env: NodeJS.ProcessEn
           left -= page.length;
           if (page.length === PAGE) continue;
           if (!interrupted) break;
-          await Promise.race([interrupted, new Promise((r) => setTimeout(r, flags.pollMs))]);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, flags.pollMs);
+            endWait = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          endWait = undefined;
         }
       } finally {
         await store.close();
