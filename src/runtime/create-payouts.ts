@@ -131,6 +131,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     scrub,
     owner,
     leaseMs,
+    mayTakeSlot: (scope) => !slots.hasWaiters(scope),
   });
 
   /**

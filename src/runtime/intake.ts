@@ -45,6 +45,12 @@ export function createIntake(deps: {
   scrub: Scrubber;
   owner: string;
   leaseMs: number;
+  /**
+   * Whether a payout taken in now may take its scope's slot in the insert, if free: only
+   * when nobody in this process queues for it (a new payout must not pass payouts that
+   * wait). Leased payouts only: an enqueued one may wait long for a worker, holding nothing.
+   */
+  mayTakeSlot?: (scope: string) => boolean;
 }): Intake {
   /** The new payout and its first journal line (synchronous: it validates and builds). */
   const prepare = (args: PayoutArgs, adopt: boolean, traceparent: string | undefined) => {
@@ -106,8 +112,11 @@ export function createIntake(deps: {
   return {
     async insert(args, { adopt = false, lease = false, tx, traceparent } = {}) {
       const { payout, entry } = prepare(args, adopt, traceparent);
+      const scope = deps.scopeOf(payout.intent.uid);
+      const slot = lease && tx === undefined && deps.mayTakeSlot?.(scope) === true;
       const result = await deps.store.create(payout, entry, {
         ...(lease ? { lease: { owner: deps.owner, ttlMs: deps.leaseMs } } : {}),
+        ...(slot ? { slot: scope } : {}),
         ...(tx === undefined ? {} : { tx }),
       });
       return sameOrRefused(result, payout.intent);

@@ -73,6 +73,11 @@ export class SlotGate {
     }
   }
 
+  /** Whether payouts of this process queue for the scope's slot now. */
+  hasWaiters(scope: string): boolean {
+    return (this.queues.get(scope)?.length ?? 0) > 0;
+  }
+
   /** Wakes the head of a scope's queue: its slot was released in this process. */
   notify(scope: string): void {
     this.queues.get(scope)?.[0]?.wake();

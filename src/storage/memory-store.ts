@@ -143,12 +143,13 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
           "INVALID_OPTIONS",
         );
       }
-      const { lease } = createOptions;
+      const { lease, slot } = createOptions;
       const existing = payouts.get(key);
       if (existing) return { created: false, payout: view(existing) };
       const payout = fromWrite(key, JSON.stringify(intent), write, 1, write.at);
       payouts.set(key, payout);
       if (lease) leases.set(key, { owner: lease.owner, expiresAt: now() + lease.ttlMs });
+      if (slot !== undefined && write.holdsSlot && !slots.has(slot)) slots.set(slot, key);
       append(key, 1, entry);
       return { created: true, payout: view(payout) };
     },

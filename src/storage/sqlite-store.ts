@@ -8,7 +8,14 @@ import { createSqliteDurability } from "./sqlite-durability.js";
 import { createSqliteFeed } from "./sqlite-feed.js";
 import { checkHostTransaction, refuseAsync } from "./sqlite-host-transaction.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
-import type { JournalInput, ListFilter, NewPayout, PayoutStore, SaveOptions } from "./types.js";
+import type {
+  CreateOptions,
+  JournalInput,
+  ListFilter,
+  NewPayout,
+  PayoutStore,
+  SaveOptions,
+} from "./types.js";
 
 /** The better-sqlite3 connection type, named so the options' type can be declared. */
 export interface SqliteDatabase extends Database.Database {}
@@ -142,7 +149,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   const insertion = (
     { key, intent, write }: NewPayout,
     entry: JournalInput,
-    lease?: { owner: string; ttlMs: number },
+    { lease, slot }: Pick<CreateOptions, "lease" | "slot"> = {},
   ) =>
     open().transaction(() => {
       // A new payout may come leased to its creator: one insert, no second write. An
@@ -161,6 +168,12 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       ) as PayoutRow | undefined;
       if (!inserted) return { created: false, payout: fromPayoutRow(getRow(key)!) };
       append(key, 1, entry);
+      if (slot !== undefined && write.holdsSlot) {
+        sql("INSERT INTO slots (scope, key) VALUES (?, ?) ON CONFLICT (scope) DO NOTHING").run(
+          slot,
+          key,
+        );
+      }
       return { created: true, payout: fromPayoutRow(inserted) };
     });
 
@@ -181,9 +194,8 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     ...createSqliteFeed(sql, now, durability.syncJournal),
 
     async create(payout, entry, createOptions = {}) {
-      const { lease, tx } = createOptions;
-      if (tx !== undefined) return createWithin(tx, payout, entry);
-      const insert = insertion(payout, entry, lease);
+      if (createOptions.tx !== undefined) return createWithin(createOptions.tx, payout, entry);
+      const insert = insertion(payout, entry, createOptions);
       // An intent accepted must survive a power cut: the caller was told it is stored.
       return durably(() => insert.immediate(), true);
     },

@@ -151,6 +151,14 @@ export interface CreateOptions {
   /** Inserted already leased to `owner` (saving the claim's write). */
   lease?: { owner: string; ttlMs: number };
   /**
+   * The scope of Pi's one-incomplete-payment slot to take in the same write, if nobody holds
+   * it (no takeover here: a leaked slot is `acquireSlot`'s to take over), and only for a new
+   * payout whose first write may hold a slot. The payout's first step then finds the slot
+   * its own and writes nothing for it (a write saved per payout). A store may ignore it: the
+   * slot is then taken by `acquireSlot`, as for any payout.
+   */
+  slot?: string;
+  /**
    * The host's open transaction to insert in, on an "async" store (see
    * {@link PayoutStore.hostTransactions}): the payout exists if and only if the host
    * commits. A "sync" store takes the host's transaction through `createWithin`.

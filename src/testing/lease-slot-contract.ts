@@ -176,6 +176,45 @@ export function leaseAndSlotContract(
       expect(await store.acquireSlot("app:W", "b")).toBe(true);
     });
 
+    test("create can take a new payout's slot in the same write: a free one only, and only for a new payout that may hold it", async () => {
+      const store = await make();
+      const queued = () => write("created", "created.queued");
+      await store.create({ key: "a", intent, write: queued() }, line(null, "x", "PAY"), {
+        slot: "app:W",
+      });
+      // A store may ignore the option (acquireSlot then takes the slot): it takes nothing.
+      const takes = (await store.slotHolder("app:W")) === "a";
+      if (!takes) {
+        expect(await store.slotHolder("app:W")).toBeUndefined();
+        expect(await store.acquireSlot("app:W", "a")).toBe(true);
+      }
+      // Held: b is stored all the same, and waits for the slot as any payout does.
+      const b = await store.create({ key: "b", intent, write: queued() }, line(null, "x", "PAY"), {
+        slot: "app:W",
+      });
+      expect(b.created).toBe(true);
+      expect(await store.slotHolder("app:W")).toBe("a");
+      // A key that exists already takes nothing, nor does a payout that may not hold a slot.
+      await store.create({ key: "a", intent, write: queued() }, line(null, "x", "PAY"), {
+        slot: "user:W:u1",
+      });
+      expect(await store.slotHolder("user:W:u1")).toBeUndefined();
+      await store.create(
+        { key: "gone", intent, write: write("cancelled", "cancelled") },
+        line(null, "x", "PAY"),
+        { slot: "user:W:u2" },
+      );
+      expect(await store.slotHolder("user:W:u2")).toBeUndefined();
+      // A slot leaked by a holder that may no longer hold it is not taken over here:
+      // that is acquireSlot's to do.
+      await store.save("a", 1, write("completed", "completed"), line("x", "completed", "done"));
+      await store.create({ key: "c", intent, write: queued() }, line(null, "x", "PAY"), {
+        slot: "app:W",
+      });
+      expect(await store.slotHolder("app:W")).toBe("a");
+      expect(await store.acquireSlot("app:W", "c")).toBe(true);
+    });
+
     test("holdsSlot round-trips; acquiring for a payout that may not hold the slot, or for no payout, is refused and takes nothing", async () => {
       const store = await make();
       await store.create(

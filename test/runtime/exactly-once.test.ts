@@ -132,8 +132,11 @@ describe("exactly once against a world that lags, lies and races", () => {
       });
       let slowed = false;
       // The first acquisition of "racing" is slow to reach the store: the cancel lands first.
+      // Its insert takes no slot (a held slot at intake leads here too): it must acquire one.
       const store: PayoutStore = {
         ...memory,
+        create: (payout, entry, { slot: _taken, ...createOptions } = {}) =>
+          memory.create(payout, entry, createOptions),
         acquireSlot: async (scope, key) => {
           if (key === "racing" && !slowed) {
             slowed = true;

@@ -132,6 +132,33 @@ describe("createPayouts", () => {
     expectPaidAtMostOnce(sandbox, results);
   });
 
+  test("pay() takes a free slot in the insert that stores the payout (no slot write of its own); a payout that finds it held queues and gets it after", async () => {
+    const sandbox = await testSandbox({ ...fast, users: 1 });
+    const inner = createSqliteStore({ path: ":memory:" });
+    let slotWrites = 0;
+    const store = {
+      ...inner,
+      acquireSlot: (scope: string, key: string) => {
+        slotWrites += 1;
+        return inner.acquireSlot(scope, key);
+      },
+    };
+    const payouts = testPayouts(sandbox, { store });
+    const uid = sandbox.users[0]!.uid;
+    const first = await payouts.pay({ key: "alone", uid, amount: 1, memo: "m" });
+    expect(first.state).toBe("completed");
+    expect(slotWrites, "the free slot came with the insert").toBe(0);
+    // Three at once under the per-app rule: one takes the slot with its insert, the others
+    // find it held, queue, and take it in turn.
+    const results = await Promise.all(
+      ["q1", "q2", "q3"].map((key) => payouts.pay({ key, uid, amount: 1, memo: "m" })),
+    );
+    expect(results.map((p) => p.state)).toEqual(["completed", "completed", "completed"]);
+    expect(slotWrites).toBeGreaterThanOrEqual(2);
+    expect(await inner.slotHolder(`app:${payouts.walletAddress}`)).toBeUndefined();
+    expectPaidAtMostOnce(sandbox, [first, ...results]);
+  });
+
   test("a foreign incomplete payment fails the payout with a reason, and recover() reports it", async () => {
     const sandbox = await testSandbox(fast);
     const foreign = await piFetch(sandbox, "POST", "/v2/payments", {

@@ -154,6 +154,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         const row = inserted.rows[0];
         if (!row) return { created: false, payout: fromPayoutRow((await getRow(db, key))!) };
         await appendJournal(db, key, 1, entry);
+        if (createOptions.slot !== undefined && write.holdsSlot) {
+          // A free slot only; a concurrent acquirer waits for this commit, then finds it held.
+          await db.query(
+            `INSERT INTO ${s}.slots (scope, key) VALUES ($1, $2) ON CONFLICT (scope) DO NOTHING`,
+            [createOptions.slot, key],
+          );
+        }
         return { created: true, payout: fromPayoutRow(row) };
       };
       // Inside the host's transaction: the payout exists if and only if the host commits.
