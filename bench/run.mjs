@@ -25,7 +25,7 @@ const sizes = {
   channelCounts: quick ? [1, 4] : [1, 4, 16],
   perChannel: quick ? 3 : 5,
   overhead: quick ? 20 : 100,
-  cpuRounds: quick ? 3 : 5,
+  cpuRounds: quick ? 3 : 9,
   cpuPayouts: quick ? 200 : 500,
   recovery: quick ? 1000 : 10_000,
   scale: [10_000, scaleArg ? Number(scaleArg.slice(8)) : quick ? 100_000 : 1_000_000],

@@ -56,11 +56,20 @@ export async function coreCpu(makeStore, count, { consumer = false, options = {}
   return { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallMs: wall / count };
 }
 
-/** The median of the figures of `rounds` runs, taken in turns so that noise hits every side alike. */
+/**
+ * The median of the figures of `rounds` runs, taken in turns so that noise hits every side
+ * alike: each round runs every side once, back to back, starting one side later each round
+ * (whichever runs first, or after another's garbage, pays more). `rounds[i]` of every side
+ * is from the same round, so ratios can be taken round by round (see pairedRatio).
+ */
 export async function medianOfRounds(rounds, sides) {
-  const runs = Object.fromEntries(Object.keys(sides).map((name) => [name, []]));
-  for (let round = 0; round < rounds; round++)
-    for (const [name, run] of Object.entries(sides)) runs[name].push(await run());
+  const names = Object.keys(sides);
+  const runs = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const shift = round % names.length;
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)])
+      runs[name].push(await sides[name]());
+  }
   const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return Object.fromEntries(
     Object.entries(runs).map(([name, results]) => {
