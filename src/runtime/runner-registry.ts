@@ -44,9 +44,21 @@ export class RunnerRegistry {
    * Starts driving a payout this runtime holds the lease of. Every caller claimed it first,
    * and the runtime may have closed during that await: a runner started now would drive the
    * payout beside its next owner, so a closed registry refuses.
+   *
+   * At most one runner per payout, whoever asks: a caller that checked for a runner, then
+   * awaited the store (a claim, a read) may find one started meanwhile (pay() starting the
+   * runner of a payout whose slot a queued payout found held, and asked to drive). It joins
+   * that runner, its commands queued there, instead of starting a second that would send
+   * every effect twice and replace the first in this registry.
    */
   start(record: StoredPayout, start: RunnerStart): MachineRunner<PayoutSnapshot> {
     this.ensureOpen();
+    const running = this.runners.get(record.key);
+    if (running) {
+      for (const command of start.commands ?? [])
+        void running.send(command.event).then(command.resolve);
+      return running;
+    }
     const runner = new MachineRunner(this.deps, record, {
       fresh: start.fresh,
       commands: start.commands ?? [],

@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { isValidationError, type PayoutStep, type Probe } from "../../src/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
+import type { PayoutStore } from "../../src/storage/types.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
 import { piFetch, testSandbox } from "../helpers/sandbox.js";
 
@@ -157,6 +158,64 @@ describe("createPayouts", () => {
     expect(slotWrites).toBeGreaterThanOrEqual(2);
     expect(await inner.slotHolder(`app:${payouts.walletAddress}`)).toBeUndefined();
     expectPaidAtMostOnce(sandbox, [first, ...results]);
+  });
+
+  test("one runner per payout in a process: a queued payout that finds the slot held by one pay() is starting does not start a second runner for it", async () => {
+    // X takes the free slot in its insert; Y, queued behind it, asks to drive the holder
+    // (as for a holder whose process died) while pay(X) is still reading X before starting
+    // its runner: slow reads of X open that window (found by review with these delays).
+    const sandbox = await testSandbox({ ...fast, users: 1 });
+    const memory = createMemoryStore();
+    const delays = [50, 0, 100];
+    const store: PayoutStore = {
+      ...memory,
+      get: async (key) => {
+        const delay = key === "X" ? (delays.shift() ?? 0) : 0;
+        if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+        return memory.get(key);
+      },
+    };
+    const starts: string[] = [];
+    const probe: Probe = async (point) => {
+      if (point.key === "X" && point.point === "effect:start")
+        starts.push(`${point.effect} in ${point.state}`);
+    };
+    const payouts = testPayouts(sandbox, { store, probe });
+    const uid = sandbox.users[0]!.uid;
+    const x = payouts.pay({ key: "X", uid, amount: 1, memo: "m" });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const y = payouts.pay({ key: "Y", uid, amount: 1, memo: "m" });
+    const results = await Promise.all([x, y]);
+    expect(results.map((p) => p.state)).toEqual(["completed", "completed"]);
+    expect(starts, "each of X's effects started once").toEqual([...new Set(starts)]);
+    expectPaidAtMostOnce(sandbox, results);
+  });
+
+  test("close() while pay() stores a new payout: pay() rejects CLOSED, and the payout's lease and slot wait for nobody", async () => {
+    const sandbox = await testSandbox({ ...fast, users: 1 });
+    const memory = createMemoryStore();
+    let inserting: (() => void) | undefined;
+    const store: PayoutStore = {
+      ...memory,
+      create: async (payout, entry, options) => {
+        const created = await memory.create(payout, entry, options);
+        // Stored; the answer reaches pay() only after close() has begun.
+        await new Promise<void>((resolve) => {
+          inserting = resolve;
+        });
+        return created;
+      },
+    };
+    const payouts = testPayouts(sandbox, { store });
+    const paid = payouts.pay({ key: "late", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    while (!inserting) await new Promise((resolve) => setTimeout(resolve, 1));
+    const closing = payouts.close();
+    inserting();
+    await expect(paid).rejects.toMatchObject({ code: "CLOSED" });
+    await closing;
+    const stored = await memory.get("late");
+    expect(stored?.state).toBe("created");
+    expect(stored?.lease, "given back: another process takes it up at once").toBeNull();
   });
 
   test("a foreign incomplete payment fails the payout with a reason, and recover() reports it", async () => {
