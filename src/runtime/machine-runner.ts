@@ -5,6 +5,7 @@ import type { PendingInvoke } from "../machines/xstate-adapter.js";
 import type { StoredPayout } from "../storage/types.js";
 import type { MachineEvent } from "./durable-machine.js";
 import { eventName } from "./payout-journal.js";
+import { ProbeCrash } from "./probe-crash.js";
 import {
   type HookRefusal,
   HookRefused,
@@ -52,6 +53,8 @@ export class MachineRunner<Snapshot> {
   private stopAfterStep = false;
   /** The last save brought it to rest and gave the lease up with it. */
   private leaseReleased = false;
+  /** The loop is over, commands refused (the registry counts it gone before `done`). */
+  finished = false;
   private currentEffect: PendingInvoke | undefined;
   private readonly stopController = new AbortController();
   /** Refusals of the rest hook in a row (carried over from the store across processes). */
@@ -89,6 +92,7 @@ export class MachineRunner<Snapshot> {
 
   /** Queues a command; resolves true if the machine accepted it (and it was saved). */
   send(event: Command): Promise<boolean> {
+    if (this.finished) return Promise.resolve(false);
     return new Promise((resolve) => {
       this.commands.push({ event, resolve });
       this.wakeForCommand?.();
@@ -200,6 +204,7 @@ export class MachineRunner<Snapshot> {
       else if (this.stopReason === undefined) this.stopReason = "crashed";
       if (!isConflictError(error) && !(error instanceof ProbeCrash)) throw error;
     } finally {
+      this.finished = true;
       this.deps.leases.forget(this.key);
       // Whoever drives this payout next (here or elsewhere) takes what it holds over.
       machine.leave(this.snapshot);
@@ -387,12 +392,5 @@ export class MachineRunner<Snapshot> {
     this.deps.onStep(step, next);
     this.deps.observer?.saved(step, next);
     await this.probe({ point: "save:end", key: this.key, state: write.stateDetail, event });
-  }
-}
-
-/** A probe threw: the runner stops where it stands, as a killed process would. */
-export class ProbeCrash extends Error {
-  constructor() {
-    super("The runner was stopped by its probe (a simulated crash).");
   }
 }

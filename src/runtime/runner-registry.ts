@@ -17,16 +17,18 @@ export class RunnerRegistry {
 
   constructor(private readonly deps: RunnerDeps<PayoutSnapshot>) {}
 
+  /** The runner driving `key` here; one whose loop is over counts as gone. */
   get(key: string): MachineRunner<PayoutSnapshot> | undefined {
-    return this.runners.get(key);
+    const runner = this.runners.get(key);
+    return runner?.finished ? undefined : runner;
   }
 
   has(key: string): boolean {
-    return this.runners.has(key);
+    return this.get(key) !== undefined;
   }
 
   keys(): string[] {
-    return [...this.runners.keys()];
+    return [...this.runners.keys()].filter((key) => this.has(key));
   }
 
   /** True once {@link closeAll} ran: no runner starts any more. */
@@ -53,7 +55,7 @@ export class RunnerRegistry {
    */
   start(record: StoredPayout, start: RunnerStart): MachineRunner<PayoutSnapshot> {
     this.ensureOpen();
-    const running = this.runners.get(record.key);
+    const running = this.get(record.key);
     if (running) {
       for (const command of start.commands ?? [])
         void running.send(command.event).then(command.resolve);
