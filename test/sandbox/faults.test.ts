@@ -102,8 +102,16 @@ describe("sandbox faults", () => {
     const answer = horizonOf(sandbox)
       .submitTransaction(tx, { skipMemoRequiredCheck: true })
       .catch((e: unknown) => e);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await sandbox.closeLedger();
+    // Ledgers close until the submission is answered: under load it may reach the sandbox
+    // after the first close (a single close after 20 ms timed the test out in a full run).
+    let answered = false;
+    void answer.then(() => {
+      answered = true;
+    });
+    while (!answered) {
+      await sandbox.closeLedger();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(((await answer) as { code: string }).code).toBe("ECONNRESET");
     expect(sandbox.ledgerPayments()).toHaveLength(1);
     expect(sandbox.requests().filter((r) => r.status === "dropped")).toHaveLength(2);
