@@ -1,5 +1,6 @@
 // The table of a run: every figure next to its goal and a verdict.
 import Table from "cli-table3";
+import { median } from "./stats.mjs";
 
 /** The goals of issues 12 and 13, as the table states them. */
 export const goals = {
@@ -24,7 +25,6 @@ export function verdict(value, goal, higherIsBetter) {
   return `not met (by ${(missBy * 100).toFixed(0)}%)`;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (n, digits = 2) => (n === undefined ? "—" : Number(n).toFixed(digits));
 const section = (table, content) => table.push([{ colSpan: 4, content }]);
 

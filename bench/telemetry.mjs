@@ -15,6 +15,7 @@ import { createPayouts } from "pi-payments";
 import { createMemoryStore } from "pi-payments/memory";
 import { createSqliteStore } from "pi-payments/sqlite";
 import { instantAdapters } from "./instant-adapters.mjs";
+import { median } from "./stats.mjs";
 
 /** Spans are batched and dropped, as an exporter that ships them off-process would leave them. */
 const discardingExporter = {
@@ -107,11 +108,6 @@ async function measure(variant, count, adaptersFor, storeKind = "memory") {
   await sdk?.shutdown();
   return (cpu.user + cpu.system) / 1000 / count;
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 /**
  * Library CPU per payout (ms, median of `rounds` interleaved rounds, so that a neighbour's

@@ -3,6 +3,7 @@
 // modules it loads.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { median } from "../stats.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,8 +29,6 @@ function once(specifier) {
   });
   return JSON.parse(out);
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** 8. The median of `runs` cold imports of each entry. */
 export async function coldImport(runs) {

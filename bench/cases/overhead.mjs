@@ -7,6 +7,7 @@ import { createMemoryStore } from "pi-payments/memory";
 import { startSandbox } from "pi-payments/sandbox";
 import { instantPayouts } from "../instant-adapters.mjs";
 import { officialSdkPays, requestsPer } from "../lib.mjs";
+import { median } from "../stats.mjs";
 import { NO_POSTGRES, postgresStore, runtimeOptions, sqliteStore } from "../stores.mjs";
 
 /** Starts `pi-payments sandbox --json` in its own process, so its CPU is not counted as ours. */
@@ -70,7 +71,6 @@ export async function medianOfRounds(rounds, sides) {
     for (const name of [...names.slice(shift), ...names.slice(0, shift)])
       runs[name].push(await sides[name]());
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return Object.fromEntries(
     Object.entries(runs).map(([name, results]) => {
       if (results.some((r) => r === undefined)) return [name, undefined];

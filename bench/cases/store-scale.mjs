@@ -7,6 +7,7 @@ import { createSqliteStore } from "pi-payments/sqlite";
 import { instantAdapters } from "../instant-adapters.mjs";
 import { sleep } from "../lib.mjs";
 import { checkSeeded, seededKey, seedPostgres, seedSqlite } from "../seed.mjs";
+import { median } from "../stats.mjs";
 import { NO_POSTGRES, postgresStore, sqlitePath } from "../stores.mjs";
 
 /** The operations measured, in the order the table prints them. */
@@ -38,8 +39,7 @@ async function microsPerCall(count, op, before = async () => {}) {
     await op(i);
     spent.push(performance.now() - started);
   }
-  spent.sort((a, b) => a - b);
-  return spent[Math.floor(count / 2)] * 1000;
+  return median(spent) * 1000;
 }
 
 /**
