@@ -156,9 +156,6 @@ export function createPayouts(options: PayoutsOptions): Payouts {
     return taken;
   }
 
-  /** Set by a close that was not an abandon (a crash leaves every lease as it is). */
-  let closedGracefully = false;
-
   /** A slot held by a payout nobody drives any more (its process died): drive it here. */
   async function driveDeadHolder(holder: string): Promise<void> {
     if (runners.isClosed || runners.has(holder)) return;
@@ -201,7 +198,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         // payout, which came leased to us and may hold Pi's slot. Give the lease back, as
         // a closing runner does, so another process takes it up now, not when it lapses.
         const closed = (error as { code?: unknown }).code === "CLOSED";
-        if (created && closed && closedGracefully && !runners.has(payout.key))
+        if (created && closed && runners.closedGracefully && !runners.has(payout.key))
           await store.release(payout.key, owner).catch(() => undefined);
         throw error;
       }
@@ -302,7 +299,6 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     async close({ abandon = false } = {}) {
       if (runners.isClosed) return;
-      closedGracefully = !abandon;
       // Abandoning is a crash: nothing is waited for, a step in flight is simply dropped,
       // and no lease is renewed any more (a dead process renews nothing).
       await runners.closeAll(abandon ? "crashed" : "closed");

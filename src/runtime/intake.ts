@@ -112,7 +112,8 @@ export function createIntake(deps: {
   return {
     async insert(args, { adopt = false, lease = false, tx, traceparent } = {}) {
       const { payout, entry } = prepare(args, adopt, traceparent);
-      const scope = deps.scopeOf(payout.intent.uid);
+      // The scope the payout itself names, so the slot taken is the one it waits for.
+      const scope = payout.write.snapshot.context.slotScope;
       const slot = lease && tx === undefined && deps.mayTakeSlot?.(scope) === true;
       const result = await deps.store.create(payout, entry, {
         ...(lease ? { lease: { owner: deps.owner, ttlMs: deps.leaseMs } } : {}),

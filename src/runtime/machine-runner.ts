@@ -53,8 +53,7 @@ export class MachineRunner<Snapshot> {
   private stopAfterStep = false;
   /** The last save brought it to rest and gave the lease up with it. */
   private leaseReleased = false;
-  /** The loop is over, commands refused (the registry counts it gone before `done`). */
-  finished = false;
+  private loopOver = false;
   private currentEffect: PendingInvoke | undefined;
   private readonly stopController = new AbortController();
   /** Refusals of the rest hook in a row (carried over from the store across processes). */
@@ -90,9 +89,14 @@ export class MachineRunner<Snapshot> {
     }
   }
 
+  /** The loop is over, commands refused (the registry counts it gone before `done`). */
+  get finished(): boolean {
+    return this.loopOver;
+  }
+
   /** Queues a command; resolves true if the machine accepted it (and it was saved). */
   send(event: Command): Promise<boolean> {
-    if (this.finished) return Promise.resolve(false);
+    if (this.loopOver) return Promise.resolve(false);
     return new Promise((resolve) => {
       this.commands.push({ event, resolve });
       this.wakeForCommand?.();
@@ -204,7 +208,7 @@ export class MachineRunner<Snapshot> {
       else if (this.stopReason === undefined) this.stopReason = "crashed";
       if (!isConflictError(error) && !(error instanceof ProbeCrash)) throw error;
     } finally {
-      this.finished = true;
+      this.loopOver = true;
       this.deps.leases.forget(this.key);
       // Whoever drives this payout next (here or elsewhere) takes what it holds over.
       machine.leave(this.snapshot);

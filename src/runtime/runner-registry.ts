@@ -14,6 +14,7 @@ export interface RunnerStart {
 export class RunnerRegistry {
   private readonly runners = new Map<string, MachineRunner<PayoutSnapshot>>();
   private closed = false;
+  private closedAs: "closed" | "crashed" | undefined;
 
   constructor(private readonly deps: RunnerDeps<PayoutSnapshot>) {}
 
@@ -29,6 +30,11 @@ export class RunnerRegistry {
 
   keys(): string[] {
     return [...this.runners.keys()].filter((key) => this.has(key));
+  }
+
+  /** True once {@link closeAll} ran gracefully (not as a crash, which keeps every lease). */
+  get closedGracefully(): boolean {
+    return this.closedAs === "closed";
   }
 
   /** True once {@link closeAll} ran: no runner starts any more. */
@@ -80,6 +86,7 @@ export class RunnerRegistry {
    */
   async closeAll(how: "closed" | "crashed"): Promise<void> {
     this.closed = true;
+    this.closedAs = how;
     const running = [...this.runners.values()];
     for (const runner of running) runner.stop(how);
     if (how === "closed") await Promise.allSettled(running.map((runner) => runner.done));

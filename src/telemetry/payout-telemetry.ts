@@ -69,10 +69,10 @@ export function createPayoutTelemetry(
       tracing?.started(record, snapshot);
       metrics?.started(record, snapshot);
     }),
-    effect(key, effect, snapshot, run) {
+    effect(key, effect, _snapshot, run) {
       let traced: Promise<Awaited<ReturnType<typeof run>>>;
       try {
-        traced = tracing ? tracing.effect(key, effect, snapshot, run) : run();
+        traced = tracing ? tracing.effect(key, effect, run) : run();
       } catch {
         traced = run();
       }

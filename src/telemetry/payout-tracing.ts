@@ -29,10 +29,10 @@ export interface IntakeTrace {
 export interface PayoutTracing {
   intake(kind: "pay" | "enqueue"): IntakeTrace;
   started(record: StoredPayout, snapshot: PayoutSnapshot): void;
+  /** An effect's span reads the state and ids its payout's span shows (set at each save). */
   effect(
     key: string,
     effect: PendingInvoke,
-    snapshot: PayoutSnapshot,
     run: () => Promise<MachineEvent>,
   ): Promise<MachineEvent>;
   saved(step: SavedStep): void;
@@ -191,7 +191,7 @@ export function createPayoutTracing(
       runs.set(key, run);
     },
 
-    effect(key, effect, _snapshot, perform) {
+    effect(key, effect, perform) {
       const run = runs.get(key);
       // Not sampled (or no SDK): no child spans either, and no attribute work.
       if (!run?.span.isRecording()) return perform();
