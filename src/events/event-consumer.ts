@@ -1,11 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { type SerializedError, serializeError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
 /** How long a consumer woken by a local step waits for the steps that come with it. */
 const LOCAL_STEP_GATHER_MS = 20;
+
+/** How one call of a handler went. */
+type Attempt = { ok: true } | { ok: false; error: unknown };
+const SUCCEEDED: Attempt = { ok: true };
 
 /** What a handler is given beside the event. */
 export interface HandlerContext {
@@ -170,13 +174,19 @@ export function startEventConsumer(
   };
 
   /**
-   * Watches the lease while the name is held (checked often): `race` settles a handler's call
-   * with "lapsed" if the lease can no longer be trusted first. One per hold. Each race waits
-   * on a callback of its own, not on one promise shared by the hold: a race against a shared
+   * Watches the lease while the name is held (checked often), and owns the signal the hold's
+   * handler calls get: aborted when the consumer stops or the lease lapses, the two things
+   * that end a hold. One per hold, not one per call (an AbortController and a listener per
+   * event are a good part of a no-op handler's cost). `race` settles a handler's pending
+   * call with "lapsed" if the lease can no longer be trusted first. Each race waits on a
+   * callback of its own, not on one promise shared by the hold: a race against a shared
    * promise that never settles leaves a reaction on it per call, kept for the whole hold
    * (a holder that handles a million events would keep a million closures).
    */
-  const trustLapse = () => {
+  const watchHold = () => {
+    const fence = new AbortController();
+    const onStop = () => fence.abort(new Error("The consumer is stopping."));
+    stopper.signal.addEventListener("abort", onStop, { once: true });
     let lapsed = false;
     let notify: (() => void) | undefined;
     const timer = setInterval(
@@ -188,6 +198,7 @@ export function startEventConsumer(
       Math.max(5, leaseMs / 20),
     );
     return {
+      signal: fence.signal,
       race<T>(call: Promise<T>): Promise<T | "lapsed"> {
         if (lapsed) return Promise.resolve("lapsed");
         return new Promise((resolve) => {
@@ -198,57 +209,88 @@ export function startEventConsumer(
           });
         });
       },
-      cancel: () => clearInterval(timer),
+      lapse: () =>
+        fence.abort(new Error("The consumer's lease on its name can no longer be trusted.")),
+      cancel: () => {
+        clearInterval(timer);
+        stopper.signal.removeEventListener("abort", onStop);
+      },
     };
   };
+  type HoldWatch = ReturnType<typeof watchHold>;
 
-  /** Calls the handler until it succeeds; false once this process must stop handling. */
-  const handle = async (
+  /**
+   * One call of the handler. A handler that returns a plain value (or throws) is settled at
+   * once, without a turn of the microtask queue; one that returns a thenable gives a promise
+   * of its outcome, which never rejects.
+   */
+  const callHandler = (
     event: PayoutEvent,
-    watch: ReturnType<typeof trustLapse>,
+    attempt: number,
+    watch: HoldWatch,
+  ): Attempt | Promise<Attempt> => {
+    let result: unknown;
+    try {
+      result = handler(event, { signal: watch.signal, attempt });
+    } catch (error) {
+      return { ok: false, error };
+    }
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") return SUCCEEDED;
+    return Promise.resolve(result).then(
+      () => SUCCEEDED,
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  };
+
+  /**
+   * Calls the handler until it succeeds: true once it did, false once this process must stop
+   * handling. Synchronous (no promise) when the first call succeeds synchronously.
+   */
+  const handle = (event: PayoutEvent, watch: HoldWatch): boolean | Promise<boolean> => {
+    if (!leaseTrusted() || stopped()) return false;
+    const first = callHandler(event, 1, watch);
+    if (first instanceof Promise || !first.ok) return handleUntilDone(event, watch, first);
+    handled += 1;
+    return true;
+  };
+
+  /** The rest of `handle`: waits for a pending call, retries a failed one with backoff. */
+  const handleUntilDone = async (
+    event: PayoutEvent,
+    watch: HoldWatch,
+    first: Attempt | Promise<Attempt>,
   ): Promise<boolean> => {
+    let pending = first;
     for (let attempt = 1; ; attempt++) {
-      if (!leaseTrusted() || stopped()) return false;
-      const fence = new AbortController();
-      const onStop = () => fence.abort(new Error("The consumer is stopping."));
-      stopper.signal.addEventListener("abort", onStop, { once: true });
-      const call = Promise.resolve()
-        .then(() => handler(event, { signal: fence.signal, attempt }))
-        .then(
-          () => ({ ok: true as const }),
-          (error: unknown) => ({ ok: false as const, error }),
-        );
-      try {
-        const outcome = await watch.race(call);
-        if (outcome === "lapsed") {
-          // Another holder may take over soon: tell the handler, and stop waiting for it.
-          // The name is neither acknowledged nor released from here on (the handler may
-          // still be running): it passes on when its lease ends. This consumer claims again
-          // only once that handler has settled, so it never runs two at once itself.
-          fence.abort(new Error("The consumer's lease on its name can no longer be trusted."));
-          lost = true;
-          abandoned = true;
-          // Told by a flag, not raced as a promise on every poll (each race would leave a
-          // reaction on it for as long as the handler runs).
-          void call.then(() => {
-            abandoned = false;
-            wakeUp?.();
-          });
-          return false;
-        }
-        if (outcome.ok) {
-          handled += 1;
-          return true;
-        }
-        if (stopped()) return false;
-        options.onError?.(outcome.error, event, attempt);
-      } finally {
-        stopper.signal.removeEventListener("abort", onStop);
+      const outcome = pending instanceof Promise ? await watch.race(pending) : pending;
+      if (outcome === "lapsed") {
+        // Another holder may take over soon: tell the handler, and stop waiting for it.
+        // The name is neither acknowledged nor released from here on (the handler may
+        // still be running): it passes on when its lease ends. This consumer claims again
+        // only once that handler has settled, so it never runs two at once itself.
+        watch.lapse();
+        lost = true;
+        abandoned = true;
+        // Told by a flag, not raced as a promise on every poll (each race would leave a
+        // reaction on it for as long as the handler runs).
+        void (pending as Promise<Attempt>).then(() => {
+          abandoned = false;
+          wakeUp?.();
+        });
+        return false;
       }
+      if (outcome.ok) {
+        handled += 1;
+        return true;
+      }
+      if (stopped()) return false;
+      options.onError?.(outcome.error, event, attempt);
       const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       await sleep(ceiling / 2 + Math.random() * (ceiling / 2), undefined, {
         signal: stopper.signal,
       }).catch(() => undefined);
+      if (!leaseTrusted() || stopped()) return false;
+      pending = callHandler(event, attempt + 1, watch);
     }
   };
 
@@ -257,7 +299,7 @@ export function startEventConsumer(
     lost = false;
     renewedAt = claimedAt;
     holding = true;
-    const watch = trustLapse();
+    const watch = watchHold();
     try {
       while (!stopped() && leaseTrusted()) {
         const lines = await store.readJournal(cursor, batchSize);
@@ -266,10 +308,16 @@ export function startEventConsumer(
           continue;
         }
         for (const line of lines) {
-          if (!(await handle(toPayoutEvent(line), watch))) break;
+          const done = handle(toPayoutEvent(line), watch);
+          if (done === false || (done !== true && !(await done))) break;
           cursor = line.position!;
         }
         if (cursor > written && !(await ack())) break;
+        // A full batch: more lines are likely waiting. Timers and I/O (the lease's watch and
+        // renewal, this process's payouts) run before the next read: awaiting a store call
+        // or a handler that is done yields to promises only, and a long drain would hold
+        // the event loop for its whole length.
+        if (lines.length === batchSize) await yieldToEventLoop();
       }
       // Stopping: what was handled is acknowledged before the name is let go.
       if (!lost && cursor > written) await ack();

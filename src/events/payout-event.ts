@@ -56,7 +56,11 @@ export interface PayoutEvent {
   };
 }
 
-const top = (path: string) => path.split(".")[0]!;
+/** The main state of a state path (`submitted.waiting` → `submitted`). */
+const top = (path: string) => {
+  const dot = path.indexOf(".");
+  return dot === -1 ? path : path.slice(0, dot);
+};
 
 /** The event type a journal line stands for. */
 export function eventTypeOf(line: Pick<JournalEntry, "from" | "to" | "event">): PayoutEventType {

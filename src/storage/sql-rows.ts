@@ -39,7 +39,16 @@ export interface JournalRow {
   feed_seq?: string | number | null;
 }
 
-const iso = (value: Date | string | number) => new Date(value).toISOString();
+/** An ISO 8601 time as `toISOString()` writes it: what SQLite gives back as stored. */
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * A time in the form `toISOString()` writes. SQLite's times are already in it (we wrote
+ * them so) and are handed back as they are: parsing and printing each again is a good part
+ * of reading a feed line. PostgreSQL's `Date`s and text in other forms are converted.
+ */
+const iso = (value: Date | string | number) =>
+  typeof value === "string" && CANONICAL_ISO.test(value) ? value : new Date(value).toISOString();
 const flag = (value: boolean | number) => value === true || value === 1;
 
 /** The stored payout a row holds. */

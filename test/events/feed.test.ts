@@ -189,6 +189,65 @@ describe.each(stores)("the event feed on the %s store", (_name, makeStore) => {
     expect(errors).toEqual([1, 2]);
   });
 
+  test("handlers that return a promise and handlers that return at once are treated alike", async () => {
+    const sandbox = await testSandbox(fast);
+    const payouts = testPayouts(sandbox, { store: await makeStore() });
+    const user = sandbox.users[0]!;
+    for (const key of ["a", "b", "c", "d"])
+      await payouts.enqueue({ key, uid: user.uid, amount: "1", memo: "m" });
+    const calls: string[] = [];
+    const signals = new Set<AbortSignal>();
+    const consumer = payouts.events.consume(
+      "mixed",
+      (e, { signal, attempt }) => {
+        calls.push(`${e.key}${attempt}`);
+        signals.add(signal);
+        // b rejects once, later; c throws once, at once; a and d succeed, one of each kind.
+        if (e.key === "b" && attempt === 1)
+          return new Promise((_, reject) => setTimeout(() => reject(new Error("later")), 2));
+        if (e.key === "c" && attempt === 1) throw new Error("at once");
+        return e.key === "a" ? undefined : Promise.resolve();
+      },
+      { pollMs: 5, backoff: { baseDelayMs: 1, maxDelayMs: 2 } },
+    );
+    await eventually(() => consumer.cursor === 4);
+    expect(calls).toEqual(["a1", "b1", "b2", "c1", "c2", "d1"]);
+    expect(consumer.handled).toBe(4);
+    // One signal for the whole hold; it aborts when the consumer stops.
+    const [signal] = [...signals];
+    expect(signals.size).toBe(1);
+    expect(signal!.aborted).toBe(false);
+    await consumer.stop();
+    expect(signal!.aborted).toBe(true);
+  });
+
+  test("a long drain lets timers and I/O run between batches", async () => {
+    const sandbox = await testSandbox(fast);
+    const payouts = testPayouts(sandbox, { store: await makeStore() });
+    const user = sandbox.users[0]!;
+    for (let i = 0; i < 30; i++)
+      await payouts.enqueue({ key: `k${i}`, uid: user.uid, amount: "1", memo: "m" });
+    // Counts turns of the event loop while the consumer drains with a handler that never
+    // waits: store calls that answer at once (memory, SQLite) yield to promises only.
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      turns += 1;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const turnAt: number[] = [];
+    const consumer = payouts.events.consume("drain", () => void turnAt.push(turns), {
+      batchSize: 5,
+      pollMs: 5,
+    });
+    await eventually(() => consumer.cursor === 30);
+    spinning = false;
+    await consumer.stop();
+    // Six full batches: the loop turned at least between each of them.
+    expect(new Set(turnAt).size).toBeGreaterThanOrEqual(6);
+  });
+
   test("two runtimes on one store: one holds the name, the other stands by and takes over when it stops", async () => {
     const sandbox = await testSandbox(fast);
     const store = await makeStore();
