@@ -15,23 +15,12 @@ export interface EffectFacts {
 
 type Loose = Record<string, unknown> | undefined;
 
-/** Read once per event, though both the tracing and the metrics ask. */
-const read = new WeakMap<MachineEvent, EffectFacts>();
-
 /**
- * The facts of an effect's done or error event (see MachineRunner.execute). Read field by
- * field from plain JSON: an effect replaced in a test may answer anything.
+ * The facts of an effect's done or error event (see MachineRunner.execute), read once per
+ * effect for both the tracing and the metrics. Read field by field from plain JSON: an
+ * effect replaced in a test may answer anything.
  */
 export function effectFacts(event: MachineEvent): EffectFacts {
-  let facts = read.get(event);
-  if (!facts) {
-    facts = readFacts(event);
-    read.set(event, facts);
-  }
-  return facts;
-}
-
-function readFacts(event: MachineEvent): EffectFacts {
   const output = event.output as Loose;
   const error = event.error as Loose;
   const details = error?.details as Loose;

@@ -2,10 +2,9 @@ import type { Attributes, Counter, Histogram, MeterProvider } from "@opentelemet
 import { describeState, type PayoutSnapshot } from "../machines/step.js";
 import { PAYOUT_STATES, type PayoutState } from "../machines/types.js";
 import type { PendingInvoke } from "../machines/xstate-adapter.js";
-import type { MachineEvent } from "../runtime/durable-machine.js";
 import type { SavedStep } from "../runtime/runner-types.js";
 import type { StoredPayout } from "../storage/types.js";
-import { effectFacts } from "./effect-facts.js";
+import type { EffectFacts } from "./effect-facts.js";
 import type { OtelApi } from "./load-otel.js";
 import { ATTR, INSTRUMENTATION_SCOPE, METRIC } from "./telemetry-names.js";
 import type { CachedBalance } from "./wallet-balance.js";
@@ -13,7 +12,7 @@ import type { CachedBalance } from "./wallet-balance.js";
 /** The metrics of this runtime's payouts. No label names a payout: cardinality stays bounded. */
 export interface PayoutMetrics {
   started(record: StoredPayout, snapshot: PayoutSnapshot): void;
-  effectEnded(effect: PendingInvoke, event: MachineEvent, seconds: number): void;
+  effectEnded(effect: PendingInvoke, facts: EffectFacts, seconds: number): void;
   saved(step: SavedStep): void;
   ended(key: string): void;
 }
@@ -83,8 +82,7 @@ export function createPayoutMetrics(
       active.set(record.key, describeState(snapshot).state);
     },
 
-    effectEnded(effect, event, seconds) {
-      const facts = effectFacts(event);
+    effectEnded(effect, facts, seconds) {
       const labels: Attributes = { [ATTR.step]: effect.src };
       if (facts.errorType) labels[ATTR.errorType] = facts.errorType;
       stepDuration.record(seconds, labels);

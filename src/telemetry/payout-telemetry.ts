@@ -1,6 +1,8 @@
-import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
+import type { MeterProvider, Span, TracerProvider } from "@opentelemetry/api";
 import type { PayoutSnapshot } from "../machines/step.js";
+import type { MachineEvent } from "../runtime/durable-machine.js";
 import type { RunObserver } from "../runtime/runner-types.js";
+import { effectFacts } from "./effect-facts.js";
 import { loadOtel, type OtelResolver } from "./load-otel.js";
 import { createPayoutMetrics } from "./payout-metrics.js";
 import { createPayoutTracing, type IntakeTrace } from "./payout-tracing.js";
@@ -70,16 +72,30 @@ export function createPayoutTelemetry(
       metrics?.started(record, snapshot);
     }),
     effect(key, effect, _snapshot, run) {
-      let traced: Promise<Awaited<ReturnType<typeof run>>>;
+      // One continuation per effect for both the span and the metrics, and its facts read
+      // once: this runs around every effect of every payout.
+      const begun = metrics ? performance.now() : 0;
+      let span: Span | undefined;
+      let result: Promise<MachineEvent> | undefined;
       try {
-        traced = tracing ? tracing.effect(key, effect, run) : run();
+        span = tracing?.beginEffect(key, effect);
+        if (span) result = tracing!.runEffect(key, span, run);
       } catch {
-        traced = run();
+        // A span lost: the effect runs untraced (below).
+        span?.end();
+        span = undefined;
       }
-      if (!metrics) return traced;
-      const begun = performance.now();
-      return traced.then((event) => {
-        guarded(() => metrics.effectEnded(effect, event, (performance.now() - begun) / 1000))();
+      result ??= run();
+      if (!span && !metrics) return result;
+      return result.then((event) => {
+        const seconds = (performance.now() - begun) / 1000;
+        try {
+          const facts = effectFacts(event);
+          if (span) tracing!.endEffect(span, facts);
+          metrics?.effectEnded(effect, facts, seconds);
+        } catch {
+          // This effect's span or figures lost; the payout's event goes on untouched.
+        }
         return event;
       });
     },

@@ -4,7 +4,7 @@ import type { PendingInvoke } from "../machines/xstate-adapter.js";
 import type { MachineEvent } from "../runtime/durable-machine.js";
 import type { RunEnd, SavedStep } from "../runtime/runner-types.js";
 import type { StoredPayout } from "../storage/types.js";
-import { effectFacts, payoutIds } from "./effect-facts.js";
+import { type EffectFacts, payoutIds } from "./effect-facts.js";
 import type { OtelApi } from "./load-otel.js";
 import {
   ATTR,
@@ -29,12 +29,15 @@ export interface IntakeTrace {
 export interface PayoutTracing {
   intake(kind: "pay" | "enqueue"): IntakeTrace;
   started(record: StoredPayout, snapshot: PayoutSnapshot): void;
-  /** An effect's span reads the state and ids its payout's span shows (set at each save). */
-  effect(
-    key: string,
-    effect: PendingInvoke,
-    run: () => Promise<MachineEvent>,
-  ): Promise<MachineEvent>;
+  /**
+   * Begins an effect's span, a child of its payout's, with the state and ids that span shows
+   * (set at each save); undefined when the payout's span records nothing (not sampled).
+   */
+  beginEffect(key: string, effect: PendingInvoke): Span | undefined;
+  /** Runs the effect with its span active, so that the host's own spans (HTTP) nest in it. */
+  runEffect(key: string, span: Span, run: () => Promise<MachineEvent>): Promise<MachineEvent>;
+  /** Ends an effect's span with what its result says. */
+  endEffect(span: Span, facts: EffectFacts): void;
   saved(step: SavedStep): void;
   ended(key: string, end: RunEnd | undefined): void;
   /** Ends the spans of payouts taken in but never driven here (the runtime closed first). */
@@ -121,8 +124,7 @@ export function createPayoutTracing(
     }
   };
 
-  const annotate = (span: Span, event: MachineEvent) => {
-    const facts = effectFacts(event);
+  const annotate = (span: Span, facts: EffectFacts) => {
     if (facts.paymentId) span.setAttribute(ATTR.paymentId, facts.paymentId);
     if (facts.txHash) span.setAttribute(ATTR.txHash, facts.txHash);
     if (facts.result) span.setAttribute(ATTR.result, facts.result);
@@ -191,25 +193,29 @@ export function createPayoutTracing(
       runs.set(key, run);
     },
 
-    effect(key, effect, perform) {
+    beginEffect(key, effect) {
       const run = runs.get(key);
       // Not sampled (or no SDK): no child spans either, and no attribute work.
-      if (!run?.span.isRecording()) return perform();
+      if (!run?.span.isRecording()) return undefined;
       const { shown } = run;
       const attributes: Attributes = { [ATTR.step]: effect.src };
       if (shown.state !== undefined) attributes[ATTR.state] = shown.state;
       if (shown.paymentId !== undefined) attributes[ATTR.paymentId] = shown.paymentId;
       if (shown.txHash !== undefined) attributes[ATTR.txHash] = shown.txHash;
-      const span = tracer.startSpan(effectSpanName(effect.src), { attributes }, run.context);
-      return api.context.with(api.trace.setSpan(run.context, span), perform).then((event) => {
-        try {
-          annotate(span, event);
-        } catch {
-          // An attribute lost; the payout's event goes on untouched.
-        }
+      return tracer.startSpan(effectSpanName(effect.src), { attributes }, run.context);
+    },
+
+    runEffect(key, span, perform) {
+      const parent = runs.get(key)?.context ?? api.context.active();
+      return api.context.with(api.trace.setSpan(parent, span), perform);
+    },
+
+    endEffect(span, facts) {
+      try {
+        annotate(span, facts);
+      } finally {
         span.end();
-        return event;
-      });
+      }
     },
 
     saved(step) {
