@@ -308,8 +308,8 @@ export function startEventConsumer(
           continue;
         }
         for (const line of lines) {
-          const done = handle(toPayoutEvent(line), watch);
-          if (done === false || (done !== true && !(await done))) break;
+          const handledNow = handle(toPayoutEvent(line), watch);
+          if (handledNow === false || (handledNow !== true && !(await handledNow))) break;
           cursor = line.position!;
         }
         if (cursor > written && !(await ack())) break;
