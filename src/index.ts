@@ -67,7 +67,7 @@ export type {
   EventConsumer,
   EventHandler,
   HandlerContext,
-} from "./events/event-consumer.js";
+} from "./events/consumer-types.js";
 export type { PayoutEvents } from "./events/event-feed.js";
 export {
   PAYOUT_EVENT_VERSION,

@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { type SerializedError, serializeError } from "../domain/errors.js";
+import { serializeError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
+import type {
+  ConsumeOptions,
+  EventConsumer,
+  EventHandler,
+  HandlerContext,
+} from "./consumer-types.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
 /** How long a consumer woken by a local step waits for the steps that come with it. */
@@ -10,66 +16,6 @@ const LOCAL_STEP_GATHER_MS = 20;
 /** How one call of a handler went. */
 type Attempt = { ok: true } | { ok: false; error: unknown };
 const SUCCEEDED: Attempt = { ok: true };
-
-/** What a handler is given beside the event. */
-export interface HandlerContext {
-  /**
-   * Aborted when this process must stop handling: `stop()` was called, or its lease on the
-   * name can no longer be trusted (another process may take over soon). Pass it on to what
-   * the handler waits for (a fetch, a query), so that it gives up instead of running on
-   * beside the next holder.
-   */
-  signal: AbortSignal;
-  /** 1 for the first call with this event, then 2, 3… after failures. */
-  attempt: number;
-}
-
-/** A consumer's handler: acknowledged when it resolves, called again with the event when it throws. */
-export type EventHandler = (event: PayoutEvent, context: HandlerContext) => unknown;
-
-/** Options of `payouts.events.consume()`. */
-export interface ConsumeOptions {
-  /** Where a name seen for the first time starts: every event, or only new ones. @default "start" */
-  from?: "start" | "now";
-  /** Events read per batch; the cursor is written after each batch. @default 100 */
-  batchSize?: number;
-  /** How often to look for new events when caught up (steps of this process wake it at once). @default 1000 */
-  pollMs?: number;
-  /**
-   * How long the holder's lease on the name lasts without renewal, in ms. Renewed every
-   * third of it while the process lives; another process takes the name over once it ends.
-   * @default 15000
-   */
-  leaseMs?: number;
-  /** A handler that throws is called again with the same event after this backoff. */
-  backoff?: { baseDelayMs?: number; maxDelayMs?: number };
-  /** Told of every handler failure (the event is retried, never skipped). */
-  onError?: (error: unknown, event: PayoutEvent, attempt: number) => void;
-  /** Told when the store fails under the consumer (it retries after `pollMs`). */
-  onStoreError?: (error: SerializedError) => void;
-  /** Stops the consumer (as `stop()` does). */
-  signal?: AbortSignal;
-}
-
-/** A running durable consumer. */
-export interface EventConsumer {
-  readonly name: string;
-  /** Whether this process holds the name now (the others stand by). */
-  readonly holding: boolean;
-  /** The last event acknowledged here (0 before any). */
-  readonly cursor: number;
-  /** Events handled by this process (redeliveries included). */
-  readonly handled: number;
-  /** Resolves once the consumer stopped. */
-  readonly done: Promise<void>;
-  /**
-   * Stops: the handler in flight is told (its `signal` aborts) and waited for while the
-   * lease can be trusted; if it finishes, its acknowledgement is written and the name is
-   * released. A handler that does not finish by then is left behind unacknowledged, and the
-   * name to its lease's end: stop() never hangs on a handler.
-   */
-  stop(): Promise<void>;
-}
 
 /**
  * A named, durable consumer of the event feed: at least once, in feed order, one holder per
@@ -174,33 +120,30 @@ export function startEventConsumer(
   };
 
   /**
-   * Watches the lease while the name is held (checked often), and owns the signal the hold's
-   * handler calls get: aborted when the consumer stops or the lease lapses, the two things
-   * that end a hold. One per hold, not one per call (an AbortController and a listener per
-   * event are a good part of a no-op handler's cost). `race` settles a handler's pending
-   * call with "lapsed" if the lease can no longer be trusted first. Each race waits on a
-   * callback of its own, not on one promise shared by the hold: a race against a shared
-   * promise that never settles leaves a reaction on it per call, kept for the whole hold
-   * (a holder that handles a million events would keep a million closures).
+   * Watches the lease while the name is held (checked often), and owns the hold's signal:
+   * aborted when the consumer stops, when the lease lapses and when the hold ends, and
+   * passed on to each call that reads its own (see callHandler). One per hold. `race`
+   * settles a handler's pending call with "lapsed" if the lease can no longer be trusted
+   * first. Each race waits on a callback of its own, not on one promise shared by the hold:
+   * a race against a shared promise that never settles leaves a reaction on it per call,
+   * kept for the whole hold (a holder that handles a million events would keep a million
+   * closures).
    */
   const watchHold = () => {
     const fence = new AbortController();
     const onStop = () => fence.abort(new Error("The consumer is stopping."));
     stopper.signal.addEventListener("abort", onStop, { once: true });
-    let lapsed = false;
     let notify: (() => void) | undefined;
     const timer = setInterval(
       () => {
-        if (lapsed || leaseTrusted()) return;
-        lapsed = true;
-        notify?.();
+        if (!leaseTrusted()) notify?.();
       },
       Math.max(5, leaseMs / 20),
     );
     return {
       signal: fence.signal,
       race<T>(call: Promise<T>): Promise<T | "lapsed"> {
-        if (lapsed) return Promise.resolve("lapsed");
+        if (!leaseTrusted()) return Promise.resolve("lapsed");
         return new Promise((resolve) => {
           notify = () => resolve("lapsed");
           void call.then((value) => {
@@ -214,6 +157,7 @@ export function startEventConsumer(
       cancel: () => {
         clearInterval(timer);
         stopper.signal.removeEventListener("abort", onStop);
+        fence.abort(new Error("The consumer's hold on its name ended."));
       },
     };
   };
@@ -223,23 +167,50 @@ export function startEventConsumer(
    * One call of the handler. A handler that returns a plain value (or throws) is settled at
    * once, without a turn of the microtask queue; one that returns a thenable gives a promise
    * of its outcome, which never rejects.
+   *
+   * The call's `signal` is made only when the handler reads it (most handlers never do,
+   * and an AbortController with a listener per event is a fifth of a no-op handler's cost),
+   * and is its own: what a handler hangs on it (a fetch's listener) goes with the call,
+   * not kept by the hold's signal for the rest of the hold. It aborts with the hold's
+   * while the call runs, and is let go of the hold's once the call settles.
    */
   const callHandler = (
     event: PayoutEvent,
     attempt: number,
     watch: HoldWatch,
   ): Attempt | Promise<Attempt> => {
-    let result: unknown;
+    let own: AbortController | undefined;
+    let settled = false;
+    const abortOwn = () => own?.abort(watch.signal.reason);
+    const settle = (outcome: Attempt): Attempt => {
+      settled = true;
+      if (own) watch.signal.removeEventListener("abort", abortOwn);
+      return outcome;
+    };
+    const context: HandlerContext = {
+      attempt,
+      get signal() {
+        if (!own) {
+          own = new AbortController();
+          if (watch.signal.aborted) own.abort(watch.signal.reason);
+          else if (!settled) watch.signal.addEventListener("abort", abortOwn, { once: true });
+        }
+        return own.signal;
+      },
+    };
     try {
-      result = handler(event, { signal: watch.signal, attempt });
+      const result: unknown = handler(event, context);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") {
+        return settle(SUCCEEDED);
+      }
+      return Promise.resolve(result).then(
+        () => settle(SUCCEEDED),
+        (error: unknown) => settle({ ok: false, error }),
+      );
     } catch (error) {
-      return { ok: false, error };
+      // Thrown by the handler, or by the `then` of what it returned.
+      return settle({ ok: false, error });
     }
-    if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") return SUCCEEDED;
-    return Promise.resolve(result).then(
-      () => SUCCEEDED,
-      (error: unknown) => ({ ok: false as const, error }),
-    );
   };
 
   /**

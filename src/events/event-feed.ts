@@ -3,12 +3,8 @@ import { NotFoundError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import type { ConsumerState, DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
-import {
-  type ConsumeOptions,
-  type EventConsumer,
-  type EventHandler,
-  startEventConsumer,
-} from "./event-consumer.js";
+import type { ConsumeOptions, EventConsumer, EventHandler } from "./consumer-types.js";
+import { startEventConsumer } from "./event-consumer.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
 /** The durable event feed of a store: every saved step of every payout, whoever drove it. */

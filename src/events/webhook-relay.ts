@@ -9,7 +9,7 @@ import {
 import { parseWith } from "../domain/validation.js";
 import type { DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
-import type { EventConsumer, HandlerContext } from "./event-consumer.js";
+import type { EventConsumer, HandlerContext } from "./consumer-types.js";
 import type { PayoutEvents } from "./event-feed.js";
 import type { PayoutEvent } from "./payout-event.js";
 import {

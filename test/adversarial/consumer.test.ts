@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as abortableSleep } from "node:timers/promises";
 import { afterEach, describe, expect, test } from "vitest";
-import type { HandlerContext } from "../../src/events/event-consumer.js";
+import type { HandlerContext } from "../../src/events/consumer-types.js";
 import { createEventFeed } from "../../src/events/event-feed.js";
 import type { PayoutEvent } from "../../src/events/payout-event.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";

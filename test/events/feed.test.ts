@@ -193,32 +193,49 @@ describe.each(stores)("the event feed on the %s store", (_name, makeStore) => {
     const sandbox = await testSandbox(fast);
     const payouts = testPayouts(sandbox, { store: await makeStore() });
     const user = sandbox.users[0]!;
-    for (const key of ["a", "b", "c", "d"])
+    for (const key of ["a", "b", "c", "d", "e"])
       await payouts.enqueue({ key, uid: user.uid, amount: "1", memo: "m" });
     const calls: string[] = [];
-    const signals = new Set<AbortSignal>();
+    const signals: AbortSignal[] = [];
+    let inFlight: AbortSignal | undefined;
     const consumer = payouts.events.consume(
       "mixed",
-      (e, { signal, attempt }) => {
-        calls.push(`${e.key}${attempt}`);
-        signals.add(signal);
-        // b rejects once, later; c throws once, at once; a and d succeed, one of each kind.
-        if (e.key === "b" && attempt === 1)
+      (e, context) => {
+        calls.push(`${e.key}${context.attempt}`);
+        // b rejects once, later; c throws once, at once; d's `then` throws; a succeeds at
+        // once; e waits for the consumer to stop, and then succeeds.
+        if (e.key === "b" && context.attempt === 1)
           return new Promise((_, reject) => setTimeout(() => reject(new Error("later")), 2));
-        if (e.key === "c" && attempt === 1) throw new Error("at once");
+        if (e.key === "c" && context.attempt === 1) throw new Error("at once");
+        if (e.key === "d" && context.attempt === 1)
+          return {
+            // biome-ignore lint/suspicious/noThenProperty: the broken thenable is the point.
+            get then() {
+              throw new Error("a broken thenable");
+            },
+          };
+        if (e.key === "e") {
+          const { signal } = context;
+          inFlight = signal;
+          return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+        }
+        signals.push(context.signal);
         return e.key === "a" ? undefined : Promise.resolve();
       },
       { pollMs: 5, backoff: { baseDelayMs: 1, maxDelayMs: 2 } },
     );
-    await eventually(() => consumer.cursor === 4);
-    expect(calls).toEqual(["a1", "b1", "b2", "c1", "c2", "d1"]);
+    await eventually(() => inFlight !== undefined);
+    expect(calls).toEqual(["a1", "b1", "b2", "c1", "c2", "d1", "d2", "e1"]);
     expect(consumer.handled).toBe(4);
-    // One signal for the whole hold; it aborts when the consumer stops.
-    const [signal] = [...signals];
-    expect(signals.size).toBe(1);
-    expect(signal!.aborted).toBe(false);
+    // Each call has a signal of its own; one that has settled is not aborted later.
+    expect(new Set(signals).size).toBe(signals.length);
+    expect(inFlight!.aborted).toBe(false);
+    // Stopping tells the call in flight, waits for it, and acknowledges it.
     await consumer.stop();
-    expect(signal!.aborted).toBe(true);
+    expect(inFlight!.aborted).toBe(true);
+    expect(signals.some((signal) => signal.aborted)).toBe(false);
+    expect(consumer.cursor).toBe(5);
+    expect(consumer.handled).toBe(5);
   });
 
   test("a long drain lets timers and I/O run between batches", async () => {
