@@ -2,7 +2,7 @@ import type { MeterProvider, Span, TracerProvider } from "@opentelemetry/api";
 import type { PayoutSnapshot } from "../machines/step.js";
 import type { MachineEvent } from "../runtime/durable-machine.js";
 import type { RunObserver } from "../runtime/runner-types.js";
-import { effectFacts } from "./effect-facts.js";
+import { type EffectFacts, effectFacts } from "./effect-facts.js";
 import { loadOtel, type OtelResolver } from "./load-otel.js";
 import { createPayoutMetrics } from "./payout-metrics.js";
 import { createPayoutTracing, type IntakeTrace } from "./payout-tracing.js";
@@ -25,6 +25,15 @@ export interface TelemetryDeps {
   account: () => Promise<{ balance: string }>;
   /** Where `@opentelemetry/api` is loaded from (tests). */
   resolveApi?: OtelResolver;
+}
+
+/** Ends a span, if any, whatever its SDK throws. */
+function endQuietly(span: Span | undefined): void {
+  try {
+    span?.end();
+  } catch {
+    // Nothing more to lose.
+  }
 }
 
 /**
@@ -73,28 +82,47 @@ export function createPayoutTelemetry(
     }),
     effect(key, effect, _snapshot, run) {
       // One continuation per effect for both the span and the metrics, and its facts read
-      // once: this runs around every effect of every payout.
+      // once: this runs around every effect of every payout. Each part is fenced on its
+      // own, and the effect runs exactly once whatever telemetry throws.
       const begun = metrics ? performance.now() : 0;
+      let running: Promise<MachineEvent> | undefined;
+      const runOnce = () => {
+        running = run();
+        return running;
+      };
       let span: Span | undefined;
-      let result: Promise<MachineEvent> | undefined;
       try {
         span = tracing?.beginEffect(key, effect);
-        if (span) result = tracing!.runEffect(key, span, run);
+        if (span) running = tracing!.runEffect(key, span, runOnce);
       } catch {
-        // A span lost: the effect runs untraced (below).
-        span?.end();
+        // A span lost: the effect runs untraced (below), unless it already started.
+        endQuietly(span);
         span = undefined;
       }
-      result ??= run();
+      const result = running ?? run();
       if (!span && !metrics) return result;
       return result.then((event) => {
         const seconds = (performance.now() - begun) / 1000;
+        let facts: EffectFacts | undefined;
         try {
-          const facts = effectFacts(event);
-          if (span) tracing!.endEffect(span, facts);
-          metrics?.effectEnded(effect, facts, seconds);
+          facts = effectFacts(event);
         } catch {
-          // This effect's span or figures lost; the payout's event goes on untouched.
+          // Read nothing: the span ends bare and no figure is recorded.
+        }
+        if (span) {
+          try {
+            if (facts) tracing!.endEffect(span, facts);
+            else span.end();
+          } catch {
+            // This effect's span lost.
+          }
+        }
+        if (metrics && facts) {
+          try {
+            metrics.effectEnded(effect, facts, seconds);
+          } catch {
+            // This effect's figures lost.
+          }
         }
         return event;
       });

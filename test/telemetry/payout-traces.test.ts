@@ -257,4 +257,48 @@ describe("payout traces", () => {
     expect(payout.state).toBe("completed");
     expect(trace.getActiveSpan()).toBeUndefined();
   });
+
+  test("spans that throw from every method never stop a payout, and each effect runs once", async () => {
+    const sandbox = await testSandbox(fast);
+    const fail = () => {
+      throw new Error("span bug");
+    };
+    const throwingSpan = {
+      isRecording: () => true,
+      spanContext: () => ({ traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 }),
+      setAttribute: fail,
+      setAttributes: fail,
+      addEvent: fail,
+      setStatus: fail,
+      end: fail,
+      updateName: fail,
+      recordException: fail,
+      addLink: fail,
+      addLinks: fail,
+    };
+    const provider = { getTracer: () => ({ startSpan: () => throwingSpan }) };
+    const requestsOf = async (payouts: ReturnType<typeof testPayouts>, key: string, user = 0) => {
+      const before = sandbox.requests().length;
+      const payout = await payouts.pay({
+        key,
+        uid: sandbox.users[user]!.uid,
+        amount: 1,
+        memo: "m",
+      });
+      expect(payout.state).toBe("completed");
+      return sandbox
+        .requests()
+        .slice(before)
+        .map((r) => `${r.method} ${r.face}`)
+        .sort();
+    };
+    const plain = await requestsOf(testPayouts(sandbox, { telemetry: false }), "plain", 1);
+    const traced = await requestsOf(
+      testPayouts(sandbox, { telemetry: { tracerProvider: provider } }),
+      "robust-span",
+    );
+    // The same requests as without telemetry: no effect ran twice.
+    expect(traced).toEqual(plain);
+    expect(traced.length).toBeGreaterThanOrEqual(4);
+  });
 });
