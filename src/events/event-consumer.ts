@@ -2,12 +2,8 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { serializeError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
-import type {
-  ConsumeOptions,
-  EventConsumer,
-  EventHandler,
-  HandlerContext,
-} from "./consumer-types.js";
+import type { ConsumeOptions, EventConsumer, EventHandler } from "./consumer-types.js";
+import { HandlerCall } from "./handler-call.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
 /** How long a consumer woken by a local step waits for the steps that come with it. */
@@ -167,39 +163,19 @@ export function startEventConsumer(
    * One call of the handler. A handler that returns a plain value (or throws) is settled at
    * once, without a turn of the microtask queue; one that returns a thenable gives a promise
    * of its outcome, which never rejects.
-   *
-   * The call's `signal` is made only when the handler reads it (most handlers never do,
-   * and an AbortController with a listener per event is a fifth of a no-op handler's cost),
-   * and is its own: what a handler hangs on it (a fetch's listener) goes with the call,
-   * not kept by the hold's signal for the rest of the hold. It aborts with the hold's
-   * while the call runs, and is let go of the hold's once the call settles.
    */
   const callHandler = (
     event: PayoutEvent,
     attempt: number,
     watch: HoldWatch,
   ): Attempt | Promise<Attempt> => {
-    let own: AbortController | undefined;
-    let settled = false;
-    const abortOwn = () => own?.abort(watch.signal.reason);
+    const call = new HandlerCall(attempt, watch.signal);
     const settle = (outcome: Attempt): Attempt => {
-      settled = true;
-      if (own) watch.signal.removeEventListener("abort", abortOwn);
+      call.settle();
       return outcome;
     };
-    const context: HandlerContext = {
-      attempt,
-      get signal() {
-        if (!own) {
-          own = new AbortController();
-          if (watch.signal.aborted) own.abort(watch.signal.reason);
-          else if (!settled) watch.signal.addEventListener("abort", abortOwn, { once: true });
-        }
-        return own.signal;
-      },
-    };
     try {
-      const result: unknown = handler(event, context);
+      const result: unknown = handler(event, call);
       if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") {
         return settle(SUCCEEDED);
       }
