@@ -170,22 +170,18 @@ export function startEventConsumer(
     watch: HoldWatch,
   ): Attempt | Promise<Attempt> => {
     const call = new HandlerCall(attempt, watch.signal);
-    const settle = (outcome: Attempt): Attempt => {
-      call.settle();
-      return outcome;
-    };
     try {
       const result: unknown = handler(event, call);
       if (typeof (result as PromiseLike<unknown> | undefined)?.then !== "function") {
-        return settle(SUCCEEDED);
+        return call.settle(SUCCEEDED);
       }
       return Promise.resolve(result).then(
-        () => settle(SUCCEEDED),
-        (error: unknown) => settle({ ok: false, error }),
+        () => call.settle(SUCCEEDED),
+        (error: unknown) => call.settle<Attempt>({ ok: false, error }),
       );
     } catch (error) {
       // Thrown by the handler, or by the `then` of what it returned.
-      return settle({ ok: false, error });
+      return call.settle<Attempt>({ ok: false, error });
     }
   };
 

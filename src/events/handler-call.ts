@@ -32,10 +32,11 @@ export class HandlerCall implements HandlerContext {
     return this.own.signal;
   }
 
-  /** The call settled: its signal no longer follows the hold's. */
-  settle(): void {
+  /** The call settled with `outcome` (returned): its signal no longer follows the hold's. */
+  settle<T>(outcome: T): T {
     this.settled = true;
     if (this.onHoldAbort) this.hold.removeEventListener("abort", this.onHoldAbort);
     this.onHoldAbort = undefined;
+    return outcome;
   }
 }

@@ -109,14 +109,13 @@ export function createPayoutTelemetry(
         } catch {
           // Read nothing: the span ends bare and no figure is recorded.
         }
-        if (span) {
+        if (span && facts) {
           try {
-            if (facts) tracing!.endEffect(span, facts);
-            else span.end();
+            tracing!.endEffect(span, facts);
           } catch {
             // This effect's span lost.
           }
-        }
+        } else endQuietly(span);
         if (metrics && facts) {
           try {
             metrics.effectEnded(effect, facts, seconds);
