@@ -8,12 +8,14 @@ import { createSqliteDurability } from "./sqlite-durability.js";
 import { createSqliteFeed } from "./sqlite-feed.js";
 import { checkHostTransaction, refuseAsync } from "./sqlite-host-transaction.js";
 import { sqliteMigrations as migrations } from "./sqlite-migrations.js";
+import { preparedOnce } from "./sqlite-prepared.js";
 import type {
   CreateOptions,
   JournalInput,
   ListFilter,
   NewPayout,
   PayoutStore,
+  PayoutWrite,
   SaveOptions,
 } from "./types.js";
 
@@ -83,16 +85,8 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   const now = settings.now;
   const everyStep = settings.durability === "every-step";
   let db: Database.Database | undefined;
-  // Statements are prepared once per connection: preparing costs about as much as running.
-  let statements = new Map<string, Database.Statement>();
-  const sql = (text: string): Database.Statement => {
-    let statement = statements.get(text);
-    if (!statement) {
-      statement = open().prepare(text);
-      statements.set(text, statement);
-    }
-    return statement;
-  };
+  const prepared = preparedOnce(() => open());
+  const { sql, transaction } = prepared;
 
   const open = (): Database.Database => {
     if (db) return db;
@@ -108,7 +102,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
       }).immediate();
     } catch (error) {
       db = undefined;
-      statements = new Map();
+      prepared.forget();
       throw new StorageError(`Could not open the SQLite store: ${(error as Error).message}`, {
         code: "STORAGE_UNAVAILABLE",
         cause: error,
@@ -145,37 +139,36 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
   const getRow = (key: string) =>
     sql(`SELECT ${columns} FROM payouts WHERE key = ?`).get(key) as PayoutRow | undefined;
 
-  /** The insert of a new payout and its first line, as a better-sqlite3 transaction. */
+  /** The insert of a new payout and its first line: the body of a better-sqlite3 transaction. */
   const insertion = (
     { key, intent, write }: NewPayout,
     entry: JournalInput,
     { lease, slot }: Pick<CreateOptions, "lease" | "slot"> = {},
-  ) =>
-    open().transaction(() => {
-      // A new payout may come leased to its creator: one insert, no second write. An
-      // existing key inserts nothing and is read back as it is.
-      const inserted = sql(
-        `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, hook_failure, updated_at, version, created_at, lease_owner, lease_expires_at)
+  ) => {
+    // A new payout may come leased to its creator: one insert, no second write. An
+    // existing key inserts nothing and is read back as it is.
+    const inserted = sql(
+      `INSERT INTO payouts (key, intent, state, state_detail, snapshot, payment_id, txid, settled, holds_slot, hook_failure, updated_at, version, created_at, lease_owner, lease_expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
            ON CONFLICT (key) DO NOTHING RETURNING ${columns}`,
-      ).get(
+    ).get(
+      key,
+      JSON.stringify(intent),
+      ...writeParams(write),
+      write.at,
+      lease?.owner ?? null,
+      lease ? now() + lease.ttlMs : null,
+    ) as PayoutRow | undefined;
+    if (!inserted) return { created: false, payout: fromPayoutRow(getRow(key)!) };
+    append(key, 1, entry);
+    if (slot !== undefined && write.holdsSlot) {
+      sql("INSERT INTO slots (scope, key) VALUES (?, ?) ON CONFLICT (scope) DO NOTHING").run(
+        slot,
         key,
-        JSON.stringify(intent),
-        ...writeParams(write),
-        write.at,
-        lease?.owner ?? null,
-        lease ? now() + lease.ttlMs : null,
-      ) as PayoutRow | undefined;
-      if (!inserted) return { created: false, payout: fromPayoutRow(getRow(key)!) };
-      append(key, 1, entry);
-      if (slot !== undefined && write.holdsSlot) {
-        sql("INSERT INTO slots (scope, key) VALUES (?, ?) ON CONFLICT (scope) DO NOTHING").run(
-          slot,
-          key,
-        );
-      }
-      return { created: true, payout: fromPayoutRow(inserted) };
-    });
+      );
+    }
+    return { created: true, payout: fromPayoutRow(inserted) };
+  };
 
   // The host's handle is readied now: its first use may come inside the host's transaction,
   // where the store could neither migrate nor set its pragmas.
@@ -185,7 +178,82 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     checkHostTransaction(tx, open());
     // A savepoint inside the host's transaction: it commits with the host, and a power cut
     // keeps both or neither.
-    return insertion(payout, entry)();
+    return transaction(insertion)(payout, entry);
+  };
+
+  /** A save of a payout's next step and its journal line: the body of a transaction. */
+  const saving = (
+    key: string,
+    expectedVersion: number,
+    write: PayoutWrite,
+    entry: JournalInput,
+    saveOptions: SaveOptions,
+  ) => {
+    const fence =
+      saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
+    const current = sql("SELECT state, settled, payment_id FROM payouts WHERE key = ?").get(key) as
+      | IndexedColumns
+      | undefined;
+    const { sets, params } = assignments(write, current);
+    params.push(key, expectedVersion);
+    if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
+    const updated = sql(
+      `UPDATE payouts SET ${sets}, version = version + 1${
+        saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
+      }
+             WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
+    ).get(...params) as PayoutRow | undefined;
+    if (!updated) {
+      const current = getRow(key);
+      throw new ConflictError(
+        current && current.version === expectedVersion
+          ? `The lease on payout ${key} was lost; another runner may drive it now.`
+          : `Payout ${key} changed since version ${expectedVersion}; reload it.`,
+        { key, expectedVersion, actualVersion: current?.version },
+      );
+    }
+    append(key, expectedVersion + 1, entry);
+    if (saveOptions.releaseSlot !== undefined) {
+      sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(saveOptions.releaseSlot, key);
+    }
+    // The host's write joins this transaction; a throw rolls the whole save back.
+    if (saveOptions.within !== undefined) {
+      refuseAsync(saveOptions.within(open()));
+    }
+    return fromPayoutRow(updated);
+  };
+
+  /** Leases the oldest unfinished payout nobody holds: the body of a transaction. */
+  const claimingNext = (owner: string, ttlMs: number, exclude: readonly string[]) => {
+    const t = now();
+    const row = sql(
+      `SELECT ${columns} FROM payouts
+               WHERE settled = 0 AND (lease_owner IS NULL OR lease_expires_at <= ?)
+                 AND key NOT IN (SELECT value FROM json_each(?))
+               ORDER BY created_at, key LIMIT 1`,
+    ).get(t, JSON.stringify(exclude)) as PayoutRow | undefined;
+    if (!row) return undefined;
+    const leased = sql(
+      `UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ? RETURNING ${columns}`,
+    ).get(owner, t + ttlMs, row.key) as PayoutRow;
+    return fromPayoutRow(leased);
+  };
+
+  /** Takes a scope's slot for a payout that may hold it: the body of a transaction. */
+  const acquiringSlot = (scope: string, key: string) => {
+    const me = sql("SELECT holds_slot FROM payouts WHERE key = ?").get(key) as
+      | { holds_slot: number }
+      | undefined;
+    if (me?.holds_slot !== 1) return false;
+    // Take the slot if free, or over from a holder that is no payout or may not hold it.
+    const taken = sql(
+      `INSERT INTO slots (scope, key) VALUES (?, ?)
+             ON CONFLICT (scope) DO UPDATE SET key = excluded.key
+             WHERE slots.key = excluded.key
+                OR NOT EXISTS (SELECT 1 FROM payouts WHERE payouts.key = slots.key AND holds_slot = 1)
+             RETURNING key`,
+    ).get(scope, key) as { key: string } | undefined;
+    return taken?.key === key;
   };
 
   return {
@@ -195,50 +263,19 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
 
     async create(payout, entry, createOptions = {}) {
       if (createOptions.tx !== undefined) return createWithin(createOptions.tx, payout, entry);
-      const insert = insertion(payout, entry, createOptions);
+      const insert = transaction(insertion);
       // An intent accepted must survive a power cut: the caller was told it is stored.
-      return durably(() => insert.immediate(), true);
+      return durably(() => insert.immediate(payout, entry, createOptions), true);
     },
 
     createWithin,
 
     async save(key, expectedVersion, write, entry, saveOptions: SaveOptions = {}) {
-      const database = open();
-      const update = database.transaction(() => {
-        const fence =
-          saveOptions.owner === undefined ? "" : " AND lease_owner = ? AND lease_expires_at > ?";
-        const current = sql("SELECT state, settled, payment_id FROM payouts WHERE key = ?").get(
-          key,
-        ) as IndexedColumns | undefined;
-        const { sets, params } = assignments(write, current);
-        params.push(key, expectedVersion);
-        if (saveOptions.owner !== undefined) params.push(saveOptions.owner, now());
-        const updated = sql(
-          `UPDATE payouts SET ${sets}, version = version + 1${
-            saveOptions.release ? ", lease_owner = NULL, lease_expires_at = NULL" : ""
-          }
-               WHERE key = ? AND version = ?${fence} RETURNING ${columns}`,
-        ).get(...params) as PayoutRow | undefined;
-        if (!updated) {
-          const current = getRow(key);
-          throw new ConflictError(
-            current && current.version === expectedVersion
-              ? `The lease on payout ${key} was lost; another runner may drive it now.`
-              : `Payout ${key} changed since version ${expectedVersion}; reload it.`,
-            { key, expectedVersion, actualVersion: current?.version },
-          );
-        }
-        append(key, expectedVersion + 1, entry);
-        if (saveOptions.releaseSlot !== undefined) {
-          sql("DELETE FROM slots WHERE scope = ? AND key = ?").run(saveOptions.releaseSlot, key);
-        }
-        // The host's write joins this transaction; a throw rolls the whole save back.
-        if (saveOptions.within !== undefined) {
-          refuseAsync(saveOptions.within(database));
-        }
-        return fromPayoutRow(updated);
-      });
-      return durably(() => update.immediate(), saveOptions.durable === true);
+      const update = transaction(saving);
+      return durably(
+        () => update.immediate(key, expectedVersion, write, entry, saveOptions),
+        saveOptions.durable === true,
+      );
     },
 
     async get(key) {
@@ -287,23 +324,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     },
 
     async claimNext(owner, ttlMs, exclude = []) {
-      const database = open();
-      return database
-        .transaction(() => {
-          const t = now();
-          const row = sql(
-            `SELECT ${columns} FROM payouts
-               WHERE settled = 0 AND (lease_owner IS NULL OR lease_expires_at <= ?)
-                 AND key NOT IN (SELECT value FROM json_each(?))
-               ORDER BY created_at, key LIMIT 1`,
-          ).get(t, JSON.stringify(exclude)) as PayoutRow | undefined;
-          if (!row) return undefined;
-          const leased = sql(
-            `UPDATE payouts SET lease_owner = ?, lease_expires_at = ? WHERE key = ? RETURNING ${columns}`,
-          ).get(owner, t + ttlMs, row.key) as PayoutRow;
-          return fromPayoutRow(leased);
-        })
-        .immediate();
+      return transaction(claimingNext).immediate(owner, ttlMs, exclude);
     },
 
     async renewAll(owner, ttlMs) {
@@ -335,26 +356,9 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     },
 
     async acquireSlot(scope, key) {
-      const database = open();
       // BEGIN IMMEDIATE takes the write lock first, so no save of this payout (in any
       // process on the file) runs between the check of holds_slot and the slot's write.
-      return database
-        .transaction(() => {
-          const me = sql("SELECT holds_slot FROM payouts WHERE key = ?").get(key) as
-            | { holds_slot: number }
-            | undefined;
-          if (me?.holds_slot !== 1) return false;
-          // Take the slot if free, or over from a holder that is no payout or may not hold it.
-          const taken = sql(
-            `INSERT INTO slots (scope, key) VALUES (?, ?)
-             ON CONFLICT (scope) DO UPDATE SET key = excluded.key
-             WHERE slots.key = excluded.key
-                OR NOT EXISTS (SELECT 1 FROM payouts WHERE payouts.key = slots.key AND holds_slot = 1)
-             RETURNING key`,
-          ).get(scope, key) as { key: string } | undefined;
-          return taken?.key === key;
-        })
-        .immediate();
+      return transaction(acquiringSlot).immediate(scope, key);
     },
 
     async releaseSlot(scope, key) {
@@ -370,7 +374,7 @@ export function createSqliteStore(options?: SqliteStoreOptions): PayoutStore {
     async close() {
       if (db && !settings.database) db.close();
       db = undefined;
-      statements = new Map();
+      prepared.forget();
       durability.forget();
     },
   };
