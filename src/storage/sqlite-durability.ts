@@ -49,7 +49,10 @@ export function createSqliteDurability(deps: {
   const durably = <T>(write: () => T, durable: boolean): T => {
     if (!everyStep && !durable) return write();
     const database = open();
-    if (!everyStep) database.pragma("synchronous = FULL");
+    // exec, not pragma(): pragma() prepares a statement and builds its result rows each
+    // call (3 µs against under 1 µs, four a payout). A prepared PRAGMA cannot be kept
+    // instead: SQLite applies some pragmas when it prepares them, not when they run.
+    if (!everyStep) database.exec("PRAGMA synchronous = FULL");
     appendedNow = 0;
     try {
       const result = write();
@@ -58,7 +61,7 @@ export function createSqliteDurability(deps: {
       syncedThrough = Math.max(syncedThrough, appendedNow);
       return result;
     } finally {
-      if (!everyStep) database.pragma("synchronous = NORMAL");
+      if (!everyStep) database.exec("PRAGMA synchronous = NORMAL");
     }
   };
 

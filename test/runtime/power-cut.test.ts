@@ -124,6 +124,29 @@ async function cutAfterEventsSeen(feedSyncs: boolean) {
   }
 }
 
+/**
+ * The values a connection's `synchronous` is set to, in order, however the store sets it
+ * (`PRAGMA` through exec or pragma()).
+ */
+function synchronousSets(database: import("better-sqlite3").Database): string[] {
+  const sets: string[] = [];
+  const seen = (source: string) => {
+    const set = /^(?:PRAGMA )?synchronous = (\w+)$/i.exec(source.trim());
+    if (set) sets.push(set[1]!.toUpperCase());
+  };
+  const exec = database.exec.bind(database);
+  database.exec = ((source: string) => {
+    seen(source);
+    return exec(source);
+  }) as typeof database.exec;
+  const pragma = database.pragma.bind(database);
+  database.pragma = ((source: string, options?: unknown) => {
+    seen(source);
+    return pragma(source, options as never);
+  }) as typeof database.pragma;
+  return sets;
+}
+
 describe("a power cut", () => {
   test("while envelopes wait for a ledger: their saves were synced, each payout resends its own, paid once", async () => {
     const { sandbox, payouts, lost } = await cutWhileEnvelopesWait(true);
@@ -188,20 +211,14 @@ describe("a power cut", () => {
     try {
       const path = join(dir, "feed.db");
       const database = new Database(path);
-      const pragma = database.pragma.bind(database);
-      let sets: string[] = [];
-      database.pragma = ((source: string, options?: unknown) => {
-        const set = /^synchronous = (\w+)$/.exec(source);
-        if (set) sets.push(set[1]!);
-        return pragma(source, options as never);
-      }) as typeof database.pragma;
+      const sets = synchronousSets(database);
       const reader = createSqliteStore({ database });
       // Another process's connection writes the lines, without syncing its steps.
       const writer = createSqliteStore({ path });
       await writer.create({ key: "k", intent: {} as never, write: write as never }, line("a"));
       await writer.save("k", 1, write as never, line("b"));
       const read = async (after: number) => {
-        sets = [];
+        sets.length = 0;
         const lines = await reader.readJournal(after, 100);
         return { to: lines.map((l) => l.to), sets: sets.join(" then ") || "no sync" };
       };
@@ -247,17 +264,11 @@ describe("a power cut", () => {
     for (const durability of ["critical", "every-step"] as const) {
       const database = new Database(":memory:");
       // Each save's commit runs under the `synchronous` the store sets around it (FULL syncs).
-      const pragma = database.pragma.bind(database);
-      let sets: string[] = [];
-      database.pragma = ((source: string, options?: unknown) => {
-        const set = /^synchronous = (\w+)$/.exec(source);
-        if (set) sets.push(set[1]!);
-        return pragma(source, options as never);
-      }) as typeof database.pragma;
+      const sets = synchronousSets(database);
       const store = createSqliteStore({ database, durability });
       const commits: string[] = [];
       const saving = async (name: string, run: () => Promise<unknown>) => {
-        sets = [];
+        sets.length = 0;
         await run();
         commits.push(`${name}: ${sets.join(" then ") || "unchanged"}`);
       };
