@@ -16,6 +16,7 @@ import {
   upcoming,
 } from "./rest-hook.js";
 import type { Command, ProbePoint, QueuedCommand, RunEnd, RunnerDeps } from "./runner-types.js";
+import { scrubbedWrite } from "./scrub.js";
 
 export type {
   Command,
@@ -354,8 +355,7 @@ export class MachineRunner<Snapshot> {
     const { machine, scrub, store, owner } = this.deps;
     const from = this.detail;
     const iso = new Date(at).toISOString();
-    const raw = machine.write(next, iso);
-    const write = { ...raw, snapshot: scrub(raw.snapshot) };
+    const write = scrubbedWrite(machine.write(next, iso), scrub);
     const releaseSlot = machine.releasedSlot(next);
     const scrubbedDetails = scrub(details);
     const view = machine.view(upcoming(this.record, write));

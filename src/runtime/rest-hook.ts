@@ -2,6 +2,7 @@ import { PiPaymentsError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json.js";
 import type { PayoutWrite, SaveOptions, StoredPayout } from "../storage/types.js";
 import type { RunnerDeps, SavedStep } from "./runner-types.js";
+import { scrubbedWrite } from "./scrub.js";
 
 /** The host's rest hook threw: the save it was part of was rolled back. */
 export class HookError extends PiPaymentsError {
@@ -54,9 +55,11 @@ export class HookRefused extends Error {}
 
 /** The record as the save of `write` will leave it: its view is journaled before it is saved. */
 export function upcoming(record: StoredPayout, write: PayoutWrite): StoredPayout {
+  // The record keeps the snapshot, not the text made for the store.
+  const { snapshotJson: _text, ...fields } = write;
   return {
     ...record,
-    ...write,
+    ...fields,
     hookFailure: write.hookFailure ?? null,
     version: record.version + 1,
     updatedAt: write.at,
@@ -135,7 +138,7 @@ export async function saveHookRefusal<S>(
     at: iso,
     nextAttemptAt: new Date(at + refused.delayMs).toISOString(),
   };
-  const write = { ...raw, snapshot: scrub(raw.snapshot), hookFailure };
+  const write = { ...scrubbedWrite(raw, scrub), hookFailure };
   const details = { attempt: refused.attempts, message: hookFailure.error.message };
   const detail = machine.describe(refused.snapshot).detail;
   const record = await store.save(

@@ -3,6 +3,7 @@ import { ConflictError, ValidationError } from "../domain/errors.js";
 import { parseWith } from "../domain/validation.js";
 import { compareKeys } from "./key-order.js";
 import { createMemoryFeed } from "./memory-feed.js";
+import { snapshotJson } from "./snapshot-json.js";
 import type {
   JournalEntry,
   JournalInput,
@@ -118,7 +119,7 @@ export function createMemoryStore(options?: MemoryStoreOptions): PayoutStore {
     intentText,
     state: write.state,
     stateDetail: write.stateDetail,
-    snapshotText: JSON.stringify(write.snapshot),
+    snapshotText: snapshotJson(write),
     version,
     paymentId: write.paymentId,
     txid: write.txid,

@@ -1,3 +1,4 @@
+import { snapshotJson } from "./snapshot-json.js";
 import type { PayoutWrite } from "./types.js";
 
 /** The indexed columns a save may change, as stored. */
@@ -11,7 +12,7 @@ export interface IndexedColumns {
 export const writeParams = (write: PayoutWrite) => [
   write.state,
   write.stateDetail,
-  JSON.stringify(write.snapshot),
+  snapshotJson(write),
   write.paymentId,
   write.txid,
   write.atRest ? 1 : 0,
@@ -35,7 +36,7 @@ export const assignments = (write: PayoutWrite, current: IndexedColumns | undefi
     params.push(value);
   };
   assign("state_detail", write.stateDetail);
-  assign("snapshot", JSON.stringify(write.snapshot));
+  assign("snapshot", snapshotJson(write));
   assign("txid", write.txid);
   assign("holds_slot", write.holdsSlot ? 1 : 0);
   assign("hook_failure", write.hookFailure ? JSON.stringify(write.hookFailure) : null);

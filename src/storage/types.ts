@@ -72,6 +72,12 @@ export interface PayoutWrite {
   at: string;
   /** Set only by the save that records an `onSettled` failure; every other save clears it. */
   hookFailure?: HookFailure | null;
+  /**
+   * `snapshot` as JSON text, exactly `JSON.stringify(snapshot)`, when the runtime made it
+   * already (it serialises every snapshot once to check it for secrets): a store writes this
+   * text instead of serialising the snapshot a second time. A store must not require it.
+   */
+  snapshotJson?: string;
 }
 
 /** One line of a payout's audit trail. Never holds a secret. */

@@ -76,6 +76,28 @@ export function payoutStoreContract(
       expect(await store.get("nope")).toBeUndefined();
     });
 
+    test("a write's snapshot is stored whether or not it comes with its JSON text", async () => {
+      const store = await make();
+      const given = (w: PayoutWrite): PayoutWrite => ({
+        ...w,
+        snapshotJson: JSON.stringify(w.snapshot),
+      });
+      const w1 = write("created", "created.queued", { paymentId: "PAY1" });
+      await store.create(
+        { key: "a", intent, write: given(w1) },
+        line(null, "created.queued", "PAY"),
+      );
+      expect((await store.get("a"))?.snapshot).toEqual(JSON.parse(JSON.stringify(w1.snapshot)));
+      const w2 = write("stored", "stored.signing", { paymentId: "PAY1", txid: "e".repeat(64) });
+      await store.save("a", 1, given(w2), line("created.queued", "stored.signing", "x"));
+      const saved = await store.get("a");
+      expect(saved?.snapshot).toEqual(JSON.parse(JSON.stringify(w2.snapshot)));
+      expect(saved).not.toHaveProperty("snapshotJson");
+      const w3 = write("submitted", "submitted.sending", { paymentId: "PAY1" });
+      await store.save("a", 2, w3, line("stored.signing", "submitted.sending", "y"));
+      expect((await store.get("a"))?.snapshot).toEqual(JSON.parse(JSON.stringify(w3.snapshot)));
+    });
+
     test("saves are compare-and-set on the version, with the journal line in the same step", async () => {
       const store = await make();
       await store.create(

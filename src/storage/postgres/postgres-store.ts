@@ -2,6 +2,7 @@ import pg from "pg";
 import { z } from "zod";
 import { ConflictError, StorageError } from "../../domain/errors.js";
 import { parseWith } from "../../domain/validation.js";
+import { snapshotJson } from "../snapshot-json.js";
 import { fromJournalRow, fromPayoutRow, type JournalRow, type PayoutRow } from "../sql-rows.js";
 import type { JournalInput, ListFilter, PayoutStore, PayoutWrite, SaveOptions } from "../types.js";
 import { inTransaction, type PostgresPool, type Queryable } from "./client.js";
@@ -131,7 +132,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
           JSON.stringify(intent),
           write.state,
           write.stateDetail,
-          JSON.stringify(write.snapshot),
+          snapshotJson(write),
           write.paymentId,
           write.txid,
           write.atRest,
@@ -173,7 +174,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PayoutStore 
         const params: unknown[] = [
           write.state,
           write.stateDetail,
-          JSON.stringify(write.snapshot),
+          snapshotJson(write),
           write.paymentId,
           write.txid,
           write.atRest,
