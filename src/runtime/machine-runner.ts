@@ -4,6 +4,7 @@ import { runEffect } from "../machines/effects.js";
 import type { PendingInvoke } from "../machines/xstate-adapter.js";
 import type { StoredPayout } from "../storage/types.js";
 import type { MachineEvent } from "./durable-machine.js";
+import { EffectCall } from "./effect-call.js";
 import { eventName } from "./payout-journal.js";
 import { ProbeCrash } from "./probe-crash.js";
 import {
@@ -158,10 +159,8 @@ export class MachineRunner<Snapshot> {
           state: this.detail,
         });
         this.currentEffect = effect;
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        this.stopController.signal.addEventListener("abort", stop);
-        const run = () => this.execute(effect, controller.signal, replay);
+        const call = new EffectCall(replay, this.stopController.signal);
+        const run = () => this.execute(effect, call);
         const result = this.deps.observer
           ? this.deps.observer.effect(this.key, effect, this.snapshot, run)
           : run();
@@ -173,7 +172,7 @@ export class MachineRunner<Snapshot> {
             if (this.stopReason) break;
             if (next === commandReady) {
               if (await this.applyCommands(effect)) {
-                controller.abort();
+                call.abort();
                 break;
               }
               continue;
@@ -198,7 +197,7 @@ export class MachineRunner<Snapshot> {
           }
         } finally {
           this.currentEffect = undefined;
-          this.stopController.signal.removeEventListener("abort", stop);
+          call.release();
           // A result not saved is never acted on by anyone: let go of what it holds (an
           // envelope's sequence number, which this process's next build would wait out).
           if (!kept) void result.then((event) => machine.discardOutput(event.output));
@@ -321,14 +320,10 @@ export class MachineRunner<Snapshot> {
     return stoppedRunning;
   }
 
-  private async execute(
-    effect: PendingInvoke,
-    signal: AbortSignal,
-    replay: boolean,
-  ): Promise<MachineEvent> {
+  private async execute(effect: PendingInvoke, call: EffectCall): Promise<MachineEvent> {
     const { machine, now, scrub } = this.deps;
     try {
-      const output = await runEffect(machine.effects, effect.src, effect.input, { signal, replay });
+      const output = await runEffect(machine.effects, effect.src, effect.input, call);
       return { type: `xstate.done.actor.${effect.id}`, output: { ...output, at: now() } };
     } catch (error) {
       return {
