@@ -23,11 +23,10 @@ function* randomIndexes(total, count) {
 }
 
 /**
- * Median µs per call of `op` over `count` sequential calls, after a few to warm up; `before`
- * runs ahead of each call, untimed. The median, not the mean: a pause of another process
- * or a collection would otherwise weigh more than the store's own cost.
+ * The µs of each of `count` sequential calls of `op`, after a few to warm up; `before` runs
+ * ahead of each call, untimed.
  */
-async function microsPerCall(count, op, before = async () => {}) {
+async function microsOfCalls(count, op, before = async () => {}) {
   for (let i = 0; i < Math.min(20, count); i++) {
     await before(i);
     await op(i);
@@ -37,9 +36,9 @@ async function microsPerCall(count, op, before = async () => {}) {
     await before(i);
     const started = performance.now();
     await op(i);
-    spent.push(performance.now() - started);
+    spent.push((performance.now() - started) * 1000);
   }
-  return median(spent) * 1000;
+  return spent;
 }
 
 /**
@@ -61,43 +60,58 @@ function stalledPayouts(store) {
   });
 }
 
-/** Each operation's cost on one seeded store. */
-async function measure(store, seeded, calls) {
-  const { total, every, unsettled } = seeded;
-  const settledKeys = [...randomIndexes(total, calls)]
+/** The keys of settled payouts the reads look up: the same walk at every size. */
+function settledKeysOf({ total, every }, calls) {
+  return [...randomIndexes(total, calls)]
     .map((i) => (i % every === 0 ? i - 1 || 1 : i))
     .map(seededKey);
-  const figures = {};
-  figures.get = await microsPerCall(calls, (i) => store.get(settledKeys[i % calls]));
-  figures["journal(key)"] = await microsPerCall(calls, (i) =>
-    store.journal(settledKeys[i % calls]),
-  );
-  figures["list page"] = await microsPerCall(Math.ceil(calls / 4), (i) =>
-    store.list({ atRest: false, afterKey: settledKeys[i % calls], limit: 100 }),
+}
+
+/**
+ * One round of the reads on one seeded store: `calls` lookups from `from` in the walk (a
+ * quarter as many list pages and claims), each call's µs added to `samples[op]`.
+ */
+async function readRound(store, keys, from, calls, samples) {
+  const key = (i) => keys[(from + i) % keys.length];
+  const add = (op, spent) => samples[op].push(...spent);
+  add("get", await microsOfCalls(calls, (i) => store.get(key(i))));
+  add("journal(key)", await microsOfCalls(calls, (i) => store.journal(key(i))));
+  add(
+    "list page",
+    await microsOfCalls(Math.ceil(calls / 4), (i) =>
+      store.list({ atRest: false, afterKey: key(i), limit: 100 }),
+    ),
   );
   // Each claimed payout is let go (untimed) so that the next claim finds the same queue.
   let claimed;
-  figures.claimNext = await microsPerCall(
-    Math.ceil(calls / 4),
-    async () => {
-      claimed = await store.claimNext("bench", 60_000);
-    },
-    async () => {
-      if (claimed) await store.release(claimed.key, "bench");
-    },
+  add(
+    "claimNext",
+    await microsOfCalls(
+      Math.ceil(calls / 4),
+      async () => {
+        claimed = await store.claimNext("bench", 60_000);
+      },
+      async () => {
+        if (claimed) await store.release(claimed.key, "bench");
+      },
+    ),
   );
   if (claimed) await store.release(claimed.key, "bench");
+}
+
+/** µs per payout for resume() to take up every unfinished payout of a seeded store. */
+async function resumeMicros(store, unsettled) {
   const payouts = stalledPayouts(store);
   const started = performance.now();
   await payouts.resume({ wait: false });
   while (payouts.active().length < unsettled) await sleep(2);
-  figures["resume()"] = ((performance.now() - started) * 1000) / unsettled;
+  const micros = ((performance.now() - started) * 1000) / unsettled;
   await payouts.close({ abandon: true });
-  return figures;
+  return micros;
 }
 
-/** One store kind at one size: seeded, checked, measured, dropped. */
-async function atSize(kind, total, unsettled, calls) {
+/** One store kind at one size, seeded and checked, left open for measuring. */
+async function seededStore(kind, total, unsettled) {
   if (kind === "sqlite") {
     const path = sqlitePath(`scale-${total}`);
     const schema = createSqliteStore({ path });
@@ -108,9 +122,7 @@ async function atSize(kind, total, unsettled, calls) {
     const seedSeconds = (performance.now() - started) / 1000;
     const store = createSqliteStore({ path });
     await checkSeeded(store, seeded);
-    const figures = await measure(store, seeded, calls);
-    await store.close();
-    return { seedSeconds, figures };
+    return { store, seeded, seedSeconds, drop: () => store.close() };
   }
   const made = await postgresStore();
   if (!made) return undefined;
@@ -120,11 +132,15 @@ async function atSize(kind, total, unsettled, calls) {
     const seeded = await seedPostgres(made.pool, made.schema, total, unsettled);
     const seedSeconds = (performance.now() - started) / 1000;
     await checkSeeded(made.store, seeded);
-    return { seedSeconds, figures: await measure(made.store, seeded, calls) };
-  } finally {
+    return { store: made.store, seeded, seedSeconds, drop: made.drop };
+  } catch (error) {
     await made.drop();
+    throw error;
   }
 }
+
+/** Rounds of reads, each round on both sizes back to back: the machine's noise hits both. */
+const ROUNDS = 5;
 
 /**
  * 5. The store's reads and resume() at `sizes[0]` and `sizes[1]` payouts, `unsettled` of
@@ -133,26 +149,46 @@ async function atSize(kind, total, unsettled, calls) {
 export async function storeScale({ sizes, unsettled, calls }) {
   const results = {};
   for (const kind of ["sqlite", "postgres"]) {
-    const small = await atSize(kind, sizes[0], unsettled, calls);
+    const small = await seededStore(kind, sizes[0], unsettled);
     if (!small) {
       results[kind] = NO_POSTGRES;
       continue;
     }
-    const large = await atSize(kind, sizes[1], unsettled, calls);
-    results[kind] = {
-      sizes,
-      seedSeconds: [small.seedSeconds, large.seedSeconds],
-      operations: Object.fromEntries(
-        OPERATIONS.map((op) => [
-          op,
-          {
-            smallUs: small.figures[op],
-            largeUs: large.figures[op],
-            ratio: large.figures[op] / small.figures[op],
-          },
-        ]),
-      ),
-    };
+    const both = [small];
+    try {
+      both.push(await seededStore(kind, sizes[1], unsettled));
+      // Both stores are seeded before either is measured, and measured in turns (the
+      // larger first every other round): a quiet or a busy minute of the machine falls on
+      // both sizes, not on one (measured one after the other, 70 s of seeding apart, the
+      // smaller store's figures alone moved by 2× between two runs of the same code).
+      const samples = both.map(() => Object.fromEntries(OPERATIONS.map((op) => [op, []])));
+      const keys = both.map(({ seeded }) => settledKeysOf(seeded, calls));
+      const perRound = Math.ceil(calls / ROUNDS);
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? [0, 1] : [1, 0];
+        for (const at of order) {
+          await readRound(both[at].store, keys[at], round * perRound, perRound, samples[at]);
+        }
+      }
+      for (const [at, { store }] of both.entries()) {
+        samples[at]["resume()"].push(await resumeMicros(store, unsettled));
+      }
+      const us = samples.map((byOp) =>
+        Object.fromEntries(OPERATIONS.map((op) => [op, median(byOp[op])])),
+      );
+      results[kind] = {
+        sizes,
+        seedSeconds: both.map((b) => b.seedSeconds),
+        operations: Object.fromEntries(
+          OPERATIONS.map((op) => [
+            op,
+            { smallUs: us[0][op], largeUs: us[1][op], ratio: us[1][op] / us[0][op] },
+          ]),
+        ),
+      };
+    } finally {
+      for (const { drop } of both) await drop?.();
+    }
   }
   return results;
 }
