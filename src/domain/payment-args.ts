@@ -38,7 +38,12 @@ const amountSchema = z.unknown().transform((value, ctx): Amount => {
   }
 });
 
-/** Metadata: a plain object that survives JSON unchanged. */
+/**
+ * Metadata: a plain object that survives JSON unchanged. What passes is a copy: the caller
+ * may change its object once the call has returned (a `pay()` not awaited yet), and what is
+ * stored and sent must stay what was asked (the intent and the snapshot are written at
+ * different moments by a store that awaits its connection).
+ */
 export const metadataSchema = z.unknown().transform((value, ctx): JsonObject => {
   if (!isPlainObject(value)) {
     ctx.addIssue({
@@ -53,7 +58,7 @@ export const metadataSchema = z.unknown().transform((value, ctx): JsonObject => 
     ctx.addIssue({ code: "custom", message: problem, params: { code: "INVALID_METADATA" } });
     return z.NEVER;
   }
-  return value as JsonObject;
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
 });
 
 const nonEmptyText = (what: string) =>

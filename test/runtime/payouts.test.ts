@@ -581,3 +581,51 @@ describe("createPayouts", () => {
     for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
   });
 });
+
+describe("what pay() is asked is what is stored", () => {
+  type Made = { store: PayoutStore; cleanup?: () => Promise<void> };
+  const stores: Array<[string, () => Promise<Made>]> = [
+    ["memory", async () => ({ store: createMemoryStore() })],
+    ["SQLite", async () => ({ store: createSqliteStore({ path: ":memory:" }) })],
+    [
+      // A store that awaits its connection before it writes the intent.
+      "PostgreSQL",
+      async () => {
+        const { testPostgres } = await import("../helpers/postgres.js");
+        const { createPostgresStore } = await import("../../src/storage/postgres.js");
+        const { pool, schema, cleanup } = await testPostgres();
+        return { store: createPostgresStore({ pool, schema }), cleanup };
+      },
+    ],
+  ];
+  for (const [name, makeStore] of stores) {
+    test(`metadata changed by the caller once pay() has returned reaches neither the intent nor the snapshot (${name})`, async () => {
+      const sandbox = await testSandbox(fast);
+      const made = await makeStore();
+      const payouts = testPayouts(sandbox, { store: made.store });
+      const metadata: Record<string, unknown> = { order: 7, lines: [1, 2] };
+      const paying = payouts.pay({
+        key: `meta-${name}`,
+        uid: sandbox.users[0]!.uid,
+        amount: 1,
+        memo: "m",
+        metadata,
+      });
+      // The caller reuses its object before the payout is stored.
+      metadata.order = 8;
+      (metadata.lines as number[]).push(3);
+      const payout = await paying;
+      expect(payout.metadata).toEqual({ order: 7, lines: [1, 2] });
+      const stored = await payouts.store.get(`meta-${name}`);
+      expect(stored!.intent.metadata).toEqual({ order: 7, lines: [1, 2] });
+      expect(stored!.snapshot.context.intent.metadata).toEqual({ order: 7, lines: [1, 2] });
+      expect(sandbox.payments()[0]!.metadata).toEqual({
+        order: 7,
+        lines: [1, 2],
+        pi_payments_key: `meta-${name}`,
+      });
+      await payouts.close();
+      await made.cleanup?.();
+    });
+  }
+});
