@@ -69,7 +69,7 @@ function overheadRows(table, figures) {
         name.startsWith("sqlite,") && !isGoal ? ` (${fmt(ratio)}× round by round)` : "";
       table.push([
         `library CPU, ${name}`,
-        `${fmt(r?.cpuMs, 3)} ms${vsBase}, rounds ${r?.rounds.map((v) => fmt(v)).join(" / ")}`,
+        `${fmt(r?.cpuMs, 3)} ms${vsBase}, ${r?.rounds.length} rounds of ${r?.per}: ${fmt(Math.min(...r.rounds))}–${fmt(Math.max(...r.rounds))}`,
         isGoal
           ? `≤ ${goals.coreCpuMsOnSqlite} ms`
           : both

@@ -7,7 +7,6 @@ import { createMemoryStore } from "pi-payments/memory";
 import { startSandbox } from "pi-payments/sandbox";
 import { instantPayouts } from "../instant-adapters.mjs";
 import { officialSdkPays, requestsPer } from "../lib.mjs";
-import { median } from "../stats.mjs";
 import { NO_POSTGRES, postgresStore, runtimeOptions, sqliteStore } from "../stores.mjs";
 
 /** Starts `pi-payments sandbox --json` in its own process, so its CPU is not counted as ours. */
@@ -28,15 +27,14 @@ async function sandboxProcess(users) {
 }
 
 /**
- * Library CPU per payout: machine, runtime and store only (instant adapters). `options`
- * go to createPayouts; with `consumer`, a durable event consumer with a no-op handler runs
- * in the same process all along (its reads and acknowledgements are counted).
+ * Library CPU per payout on a fresh store: machine, runtime and store only (instant
+ * adapters), for the "library alone" figure next to CPU end to end. The sides compared with
+ * each other are measured in turns instead (library-cpu.mjs).
  */
-export async function coreCpu(makeStore, count, { consumer = false, options = {} } = {}) {
+export async function coreCpu(makeStore, count) {
   const made = await makeStore();
   if (!made) return undefined;
-  const payouts = instantPayouts(made.store, options);
-  const feed = consumer ? payouts.events.consume("bench", () => {}, { pollMs: 50 }) : undefined;
+  const payouts = instantPayouts(made.store);
   // Warm the JIT up first: a long-running service runs warm.
   for (let i = 0; i < 200; i++)
     await payouts.pay({ key: `warm-up-${i}`, uid: "u", amount: 1, memo: "m" });
@@ -44,46 +42,11 @@ export async function coreCpu(makeStore, count, { consumer = false, options = {}
   const started = performance.now();
   for (let i = 0; i < count; i++)
     await payouts.pay({ key: `cpu-${i}`, uid: "u", amount: 1, memo: "m" });
-  // The consumer catches up before the clock stops: its work on these payouts counts.
-  if (feed) {
-    const last = await made.store.lastPosition();
-    while (feed.cursor < last) await new Promise((resolve) => setTimeout(resolve, 1));
-  }
   const cpu = process.cpuUsage(before);
   const wall = performance.now() - started;
-  await feed?.stop();
   await payouts.close();
   await made.drop?.();
   return { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallMs: wall / count };
-}
-
-/**
- * The median of the figures of `rounds` runs, taken in turns so that noise hits every side
- * alike: each round runs every side once, back to back, starting one side later each round
- * (whichever runs first, or after another's garbage, pays more). `rounds[i]` of every side
- * is from the same round, so ratios can be taken round by round (see pairedRatio).
- */
-export async function medianOfRounds(rounds, sides) {
-  const names = Object.keys(sides);
-  const runs = Object.fromEntries(names.map((name) => [name, []]));
-  for (let round = 0; round < rounds; round++) {
-    const shift = round % names.length;
-    for (const name of [...names.slice(shift), ...names.slice(0, shift)])
-      runs[name].push(await sides[name]());
-  }
-  return Object.fromEntries(
-    Object.entries(runs).map(([name, results]) => {
-      if (results.some((r) => r === undefined)) return [name, undefined];
-      return [
-        name,
-        {
-          cpuMs: median(results.map((r) => r.cpuMs)),
-          wallMs: median(results.map((r) => r.wallMs)),
-          rounds: results.map((r) => r.cpuMs),
-        },
-      ];
-    }),
-  );
 }
 
 /** 3. Overhead: library CPU per payout, end to end and core only; requests per payout. */

@@ -1,0 +1,72 @@
+// 3. Library CPU per payout, side by side: machine, runtime and store only (instant adapters).
+import { instantPayouts } from "../instant-adapters.mjs";
+import { median } from "../stats.mjs";
+
+/** A side: a runtime on its own store, with or without a durable consumer, kept all along. */
+async function openSide({ makeStore, consumer = false, options = {} }) {
+  const made = await makeStore();
+  const payouts = instantPayouts(made.store, options);
+  const feed = consumer ? payouts.events.consume("bench", () => {}, { pollMs: 50 }) : undefined;
+  return { ...made, payouts, feed, paid: 0 };
+}
+
+/**
+ * Pays `count` payouts on a side and returns its library CPU and wall time per payout. With
+ * a consumer, the clock stops once it has caught up: its work on these payouts counts.
+ */
+async function chunk(side, count) {
+  const before = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    await side.payouts.pay({ key: `cpu-${side.paid++}`, uid: "u", amount: 1, memo: "m" });
+  }
+  if (side.feed) {
+    const last = await side.store.lastPosition();
+    while (side.feed.cursor < last) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const cpu = process.cpuUsage(before);
+  const wall = performance.now() - started;
+  // A turn of the event loop between chunks, as a service has between requests.
+  await new Promise((resolve) => setImmediate(resolve));
+  return { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallMs: wall / count };
+}
+
+/**
+ * Library CPU per payout of every side, taken in turns: all sides stay open (each its
+ * runtime and store, warmed up first), and each round pays a chunk of `chunkPayouts` on
+ * every side back to back, starting one side later each round. A chunk lasts a fraction of
+ * a second, so the machine's noise (it moves a side's figure by ±20% from one second to the
+ * next here) falls on all sides of a round alike; `rounds[i]` of every side is from round
+ * i, and a side's ratio is taken round by round (report.mjs). Fresh stores per round, as
+ * until 2026-12-04, paired rounds seconds apart, and the ratios swung by 0.1 between runs.
+ */
+export async function libraryCpu(sides, { rounds, chunkPayouts, warmUp = 200 }) {
+  const names = Object.keys(sides);
+  const open = {};
+  for (const name of names) open[name] = await openSide(sides[name]);
+  // Warm the JIT up first: a long-running service runs warm.
+  for (const name of names) await chunk(open[name], warmUp);
+  const runs = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const shift = round % names.length;
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+      runs[name].push(await chunk(open[name], chunkPayouts));
+    }
+  }
+  for (const name of names) {
+    await open[name].feed?.stop();
+    await open[name].payouts.close();
+    await open[name].drop?.();
+  }
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      {
+        cpuMs: median(runs[name].map((r) => r.cpuMs)),
+        wallMs: median(runs[name].map((r) => r.wallMs)),
+        rounds: runs[name].map((r) => r.cpuMs),
+        per: chunkPayouts,
+      },
+    ]),
+  );
+}
