@@ -7,7 +7,7 @@ import type { PayoutIntent, RetryTiming } from "../machines/types.js";
 import type { JournalInput, PayoutStore, StoredPayout } from "../storage/types.js";
 import { toPayout } from "./payout-view.js";
 import { payoutWrite } from "./payout-write.js";
-import { type Scrubber, scrubbedWrite } from "./scrub.js";
+import { recordFields, type Scrubber, scrubbedWrite } from "./scrub.js";
 
 /** How a payout enters the store. */
 export interface InsertOptions {
@@ -75,12 +75,10 @@ export function createIntake(deps: {
     const at = new Date(deps.now()).toISOString();
     const raw = payoutWrite(snapshot, at);
     const write = scrubbedWrite(raw, deps.scrub);
-    // The record keeps the snapshot, not the text made for the store.
-    const { snapshotJson: _text, ...fields } = write;
     const first: StoredPayout = {
       key: valid.key,
       intent,
-      ...fields,
+      ...recordFields(write),
       hookFailure: null,
       version: 1,
       lease: null,

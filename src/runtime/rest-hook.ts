@@ -2,7 +2,7 @@ import { PiPaymentsError } from "../domain/errors.js";
 import type { JsonObject } from "../domain/json.js";
 import type { PayoutWrite, SaveOptions, StoredPayout } from "../storage/types.js";
 import type { RunnerDeps, SavedStep } from "./runner-types.js";
-import { scrubbedWrite } from "./scrub.js";
+import { recordFields, scrubbedWrite } from "./scrub.js";
 
 /** The host's rest hook threw: the save it was part of was rolled back. */
 export class HookError extends PiPaymentsError {
@@ -55,11 +55,9 @@ export class HookRefused extends Error {}
 
 /** The record as the save of `write` will leave it: its view is journaled before it is saved. */
 export function upcoming(record: StoredPayout, write: PayoutWrite): StoredPayout {
-  // The record keeps the snapshot, not the text made for the store.
-  const { snapshotJson: _text, ...fields } = write;
   return {
     ...record,
-    ...fields,
+    ...recordFields(write),
     hookFailure: write.hookFailure ?? null,
     version: record.version + 1,
     updatedAt: write.at,

@@ -38,3 +38,9 @@ export function scrubbedWrite<W extends PayoutWrite>(raw: W, scrub: Scrubber): W
   const { value, json } = scrub.withJson(raw.snapshot);
   return { ...raw, snapshot: value, snapshotJson: json };
 }
+
+/** What a record built from a write keeps of it: everything but the text made for the store. */
+export function recordFields(write: PayoutWrite): Omit<PayoutWrite, "snapshotJson"> {
+  const { snapshotJson: _text, ...fields } = write;
+  return fields;
+}
