@@ -8,8 +8,8 @@ import { channels } from "./cases/channels.mjs";
 import { coldImport } from "./cases/cold-import.mjs";
 import { feed } from "./cases/feed.mjs";
 import { latency } from "./cases/latency.mjs";
-import { libraryCpu } from "./cases/library-cpu.mjs";
-import { coreCpu, overhead } from "./cases/overhead.mjs";
+import { cpuOnFreshStore, libraryCpu } from "./cases/library-cpu.mjs";
+import { overhead } from "./cases/overhead.mjs";
 import { recovery } from "./cases/recovery.mjs";
 import { storeScale } from "./cases/store-scale.mjs";
 import { throughput } from "./cases/throughput.mjs";
@@ -63,7 +63,7 @@ const steps = [
       // work grow for the sides run beside it: it is measured alone, on fresh stores.
       const memoryRuns = [];
       for (let i = 0; i < 3; i++) {
-        memoryRuns.push(await coreCpu(async () => ({ store: createMemoryStore() }), 1000));
+        memoryRuns.push(await cpuOnFreshStore(async () => ({ store: createMemoryStore() }), 1000));
       }
       const telemetry = await telemetryOptions();
       const sqlite = async () => sqliteStore();

@@ -32,6 +32,21 @@ async function chunk(side, count) {
 }
 
 /**
+ * Library CPU per payout on a fresh store, warmed up first (undefined when `makeStore` has
+ * none to give): the "library alone" figure next to CPU end to end, and the memory store's.
+ */
+export async function cpuOnFreshStore(makeStore, count, warmUp = 200) {
+  const made = await makeStore();
+  if (!made) return undefined;
+  const side = await openSide({ makeStore: async () => made });
+  await chunk(side, warmUp);
+  const figures = await chunk(side, count);
+  await side.payouts.close();
+  await side.drop?.();
+  return figures;
+}
+
+/**
  * Library CPU per payout of every side, taken in turns: all sides stay open (each its
  * runtime and store, warmed up first), and each round pays a chunk of `chunkPayouts` on
  * every side back to back, starting one side later each round. A chunk lasts a fraction of

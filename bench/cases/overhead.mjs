@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import { createPayouts } from "pi-payments";
 import { createMemoryStore } from "pi-payments/memory";
 import { startSandbox } from "pi-payments/sandbox";
-import { instantPayouts } from "../instant-adapters.mjs";
 import { officialSdkPays, requestsPer } from "../lib.mjs";
 import { NO_POSTGRES, postgresStore, runtimeOptions, sqliteStore } from "../stores.mjs";
+import { cpuOnFreshStore } from "./library-cpu.mjs";
 
 /** Starts `pi-payments sandbox --json` in its own process, so its CPU is not counted as ours. */
 async function sandboxProcess(users) {
@@ -24,29 +24,6 @@ async function sandboxProcess(users) {
   );
   const admin = async (path) => (await fetch(`${info.apiUrl}/__sandbox${path}`)).json();
   return { info, admin, stop: () => child.kill("SIGTERM") };
-}
-
-/**
- * Library CPU per payout on a fresh store: machine, runtime and store only (instant
- * adapters), for the "library alone" figure next to CPU end to end. The sides compared with
- * each other are measured in turns instead (library-cpu.mjs).
- */
-export async function coreCpu(makeStore, count) {
-  const made = await makeStore();
-  if (!made) return undefined;
-  const payouts = instantPayouts(made.store);
-  // Warm the JIT up first: a long-running service runs warm.
-  for (let i = 0; i < 200; i++)
-    await payouts.pay({ key: `warm-up-${i}`, uid: "u", amount: 1, memo: "m" });
-  const before = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < count; i++)
-    await payouts.pay({ key: `cpu-${i}`, uid: "u", amount: 1, memo: "m" });
-  const cpu = process.cpuUsage(before);
-  const wall = performance.now() - started;
-  await payouts.close();
-  await made.drop?.();
-  return { cpuMs: (cpu.user + cpu.system) / 1000 / count, wallMs: wall / count };
 }
 
 /** 3. Overhead: library CPU per payout, end to end and core only; requests per payout. */
@@ -89,7 +66,7 @@ export async function overhead(count) {
     await payouts.close();
     sandbox.stop();
     await made.drop?.();
-    const core = await coreCpu(make, count * 5);
+    const core = await cpuOnFreshStore(make, count * 5);
     results[name] = {
       endToEndCpuMs: (cpu.user + cpu.system) / 1000 / count,
       coreCpuMs: core?.cpuMs,
