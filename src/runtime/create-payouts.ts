@@ -117,7 +117,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
   const events = createEventFeed({
     store,
     owner,
-    onLocalStep: (wake) => steps.subscribe(() => wake()),
+    onLocalStep: (wake) => steps.onStep(wake),
   });
   const claims = createLeaseClaims({ store, owner, leaseMs, runners });
   const driver = createDriver({ store, runners, claims, pollMs: settings.pollMs });

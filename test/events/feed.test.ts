@@ -163,6 +163,32 @@ describe.each(stores)("the event feed on the %s store", (_name, makeStore) => {
     expect(seen).toEqual(["new"]);
   });
 
+  test("a consumer idle for a long poll is woken by this process's steps; subscribers still get views", async () => {
+    const sandbox = await testSandbox(fast);
+    const payouts = testPayouts(sandbox, { store: await makeStore() });
+    const user = sandbox.users[0]!;
+    const seen: string[] = [];
+    const consumer = payouts.events.consume(
+      "waking",
+      (e) => {
+        seen.push(`${e.key} ${e.type}`);
+      },
+      { pollMs: 600_000 },
+    );
+    cleanups.push(() => consumer.stop());
+    // Caught up on an empty feed: from here it naps for ten minutes unless a step wakes it.
+    await eventually(async () => (await payouts.events.consumers()).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const viewed: string[] = [];
+    const unsubscribe = payouts.subscribe((step) => viewed.push(step.payout.state));
+    await payouts.enqueue({ key: "queued", uid: user.uid, amount: "1", memo: "m" });
+    await payouts.pay({ key: "paid", uid: user.uid, amount: "1", memo: "m" });
+    unsubscribe();
+    await eventually(() => seen.includes("paid payout.completed"), { timeoutMs: 5_000 });
+    expect(seen[0]).toBe("queued payout.created");
+    expect(viewed.at(-1)).toBe("completed");
+  });
+
   test("a handler that throws gets the same event again, and nothing after it meanwhile", async () => {
     const sandbox = await testSandbox(fast);
     const payouts = testPayouts(sandbox, { store: await makeStore() });
