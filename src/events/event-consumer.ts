@@ -65,14 +65,23 @@ export function startEventConsumer(
   let abandoned = false;
   let wakeUp: (() => void) | undefined;
 
+  /**
+   * A local step was saved since the last read began. A step saved while the holder reads
+   * finds no nap to cut short: the read may have missed its line (committed after the read),
+   * so the nap after that read is only the gather time, not the whole poll.
+   */
+  let steppedSinceRead = false;
   const stopped = () => stopper.signal.aborted;
-  const unsubscribe = deps.onLocalStep(() => wakeUp?.());
+  const unsubscribe = deps.onLocalStep(() => {
+    steppedSinceRead = true;
+    wakeUp?.();
+  });
   options.signal?.addEventListener("abort", () => stopper.abort(), { once: true });
 
   /** Waits `ms`, or less if a local step or a stop comes first. */
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
-      let timer = setTimeout(done, ms);
+      let timer = setTimeout(done, steppedSinceRead ? Math.min(ms, LOCAL_STEP_GATHER_MS) : ms);
       function done() {
         clearTimeout(timer);
         wakeUp = undefined;
@@ -245,6 +254,7 @@ export function startEventConsumer(
     const watch = watchHold();
     try {
       while (!stopped() && leaseTrusted()) {
+        steppedSinceRead = false;
         const lines = await store.readJournal(cursor, batchSize);
         if (lines.length === 0) {
           await nap(pollMs);

@@ -253,3 +253,50 @@ describe("consumer exclusivity", () => {
     },
   );
 });
+
+describe("consumer wake-ups", () => {
+  test("a local step saved while the holder reads is not lost: the next nap is the gather time, not the poll", async () => {
+    const store = createMemoryStore();
+    await fill(store, 1);
+    let step: (() => void) | undefined;
+    const feed = createEventFeed({
+      store,
+      owner: "wake-test",
+      onLocalStep: (wake) => {
+        step = wake;
+        return () => undefined;
+      },
+    });
+    // A read that takes its lines, then is slow to hand them back: a line saved meanwhile
+    // (and the step's wake-up) falls after what it read.
+    const read = store.readJournal.bind(store);
+    let slowRead: (() => Promise<void>) | undefined;
+    store.readJournal = async (after, limit) => {
+      const lines = await read(after, limit);
+      await slowRead?.();
+      return lines;
+    };
+    const seen: number[] = [];
+    const consumer = feed.consume(
+      "waking",
+      (event) => {
+        seen.push(event.seq);
+      },
+      { pollMs: 600_000 },
+    );
+    cleanups.push(() => consumer.stop());
+    while (seen.length < 1) await sleep(5);
+    // Caught up and napping on a ten-minute poll.
+    await sleep(50);
+    slowRead = async () => {
+      slowRead = undefined;
+      await store.create(newPayout("k2"), line(null, "created.queued", "PAY"));
+      step?.();
+      await sleep(30);
+    };
+    step?.();
+    const deadline = Date.now() + 5_000;
+    while (seen.length < 2 && Date.now() < deadline) await sleep(5);
+    expect(seen).toEqual([1, 2]);
+  });
+});
