@@ -100,6 +100,8 @@ async function measure(variant, count, adaptersFor, storeKind = "memory") {
     await payouts.pay({ key: `cpu-${i}`, uid: "u", amount: 1, memo: "m" });
   // The consumer's work for these payouts counts too: wait until it has seen their events.
   if (consumer) while (!caughtUp) await new Promise((r) => setTimeout(r, 1));
+  // Telemetry records in batches: these payouts' records count here.
+  payouts.flushTelemetry();
   const cpu = process.cpuUsage(before);
   await consumer?.stop();
   await payouts.close();

@@ -6,6 +6,7 @@ import { payoutMachine } from "../machines/payout-machine.js";
 import type { RetryTiming } from "../machines/types.js";
 import type { StoredPayout } from "../storage/types.js";
 import { createPayoutTelemetry } from "../telemetry/payout-telemetry.js";
+import type { IntakeTrace } from "../telemetry/payout-tracing.js";
 import { parseCommandOptions, parseEnqueueOptions } from "./command-options.js";
 import { defaultStore } from "./default-store.js";
 import { createDriver } from "./driver.js";
@@ -141,18 +142,31 @@ export function createPayouts(options: PayoutsOptions): Payouts {
    */
   function traced<T extends Taken | Promise<Taken>>(
     kind: "pay" | "enqueue",
-    take: (trace: { traceparent?: string }) => T,
+    take: (traceparent: string | undefined) => T,
   ): T {
-    if (!telemetry) return take({});
+    if (!telemetry) return take(undefined);
     const trace = telemetry.intake(kind);
     let taken: T;
     try {
-      taken = take(trace.traceparent === undefined ? {} : { traceparent: trace.traceparent });
+      taken = take(trace.traceparent);
     } catch (error) {
       trace.fail(error);
       throw error;
     }
-    Promise.resolve(taken as Taken | Promise<Taken>).then(trace.settle, trace.fail);
+    if (taken instanceof Promise) return settled(taken, trace) as T;
+    trace.settle(taken as Taken);
+    return taken;
+  }
+
+  async function settled(taking: Promise<Taken>, trace: IntakeTrace): Promise<Taken> {
+    let taken: Taken;
+    try {
+      taken = await taking;
+    } catch (error) {
+      trace.fail(error);
+      throw error;
+    }
+    trace.settle(taken);
     return taken;
   }
 
@@ -179,8 +193,8 @@ export function createPayouts(options: PayoutsOptions): Payouts {
 
     async pay(args, payOptions = {}) {
       runners.ensureOpen();
-      const { created, payout } = await traced("pay", (trace) =>
-        intake.insert(args, { lease: true, ...trace }),
+      const { created, payout } = await traced("pay", (traceparent) =>
+        intake.insert(args, { lease: true, traceparent }),
       );
       if (created) steps.created(payout);
       if (payout.atRest) return toPayout(payout);
@@ -213,16 +227,16 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         runners.ensureOpen();
         // Not announced to subscribe() here: the host may still roll it back. The event
         // feed tells of it once the host commits.
-        const { payout } = traced("enqueue", (trace) =>
-          intake.insertWithin(tx, args, trace.traceparent),
+        const { payout } = traced("enqueue", (traceparent) =>
+          intake.insertWithin(tx, args, traceparent),
         );
         return Promise.resolve(toPayout(payout));
       }
       return (async () => {
         const { tx } = parseEnqueueOptions(enqueueOptions);
         runners.ensureOpen();
-        const { created, payout } = await traced("enqueue", (trace) =>
-          intake.insert(args, { ...(tx === undefined ? {} : { tx }), ...trace }),
+        const { created, payout } = await traced("enqueue", (traceparent) =>
+          intake.insert(args, { ...(tx === undefined ? {} : { tx }), traceparent }),
         );
         // Inside the host's transaction it may still be rolled back: the feed tells of it.
         if (created && tx === undefined) steps.created(payout);
@@ -296,6 +310,7 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         checkOptions,
       ),
     active: () => runners.keys(),
+    flushTelemetry: () => telemetry?.flush(),
 
     async close({ abandon = false } = {}) {
       if (runners.isClosed) return;

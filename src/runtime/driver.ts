@@ -2,8 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { LifecycleError, NotFoundError, PiPaymentsError } from "../domain/errors.js";
 import type { PayoutStore, StoredPayout } from "../storage/types.js";
 import type { LeaseClaims } from "./lease-claims.js";
-import type { Command, RunEnd } from "./machine-runner.js";
 import type { RunnerRegistry } from "./runner-registry.js";
+import type { Command, RunEnd } from "./runner-types.js";
 
 /** Options of {@link Driver.untilAtRest}. */
 export interface UntilAtRestOptions {

@@ -1,8 +1,8 @@
 export { createPayouts } from "./create-payouts.js";
 export type { InspectOption, InspectorLike } from "./inspection.js";
-export type { Probe, ProbePoint } from "./machine-runner.js";
 export type { OnSettled, PayoutsOptions } from "./options.js";
 export type { Payout, SlotBlocker } from "./payout-view.js";
+export type { Probe, ProbePoint } from "./runner-types.js";
 export type {
   CommandOptions,
   EnqueueOptions,

@@ -16,20 +16,15 @@ import {
   saveHookRefusal,
   upcoming,
 } from "./rest-hook.js";
-import type { Command, ProbePoint, QueuedCommand, RunEnd, RunnerDeps } from "./runner-types.js";
-import { scrubbedWrite } from "./scrub.js";
-
-export type {
+import type {
   Command,
-  Probe,
   ProbePoint,
   QueuedCommand,
-  RestHook,
   RunEnd,
   RunnerDeps,
-  RunObserver,
-  SavedStep,
+  RunWatch,
 } from "./runner-types.js";
+import { scrubbedWrite } from "./scrub.js";
 
 const commandReady = Symbol("command");
 
@@ -60,6 +55,8 @@ export class MachineRunner<Snapshot> {
   private readonly stopController = new AbortController();
   /** Refusals of the rest hook in a row (carried over from the store across processes). */
   private hookAttempts: number;
+  /** Telemetry's watch of this run, if any (RunnerDeps.observer). */
+  private readonly watch: RunWatch | undefined;
 
   constructor(
     private readonly deps: RunnerDeps<Snapshot>,
@@ -79,14 +76,14 @@ export class MachineRunner<Snapshot> {
     this.hookAttempts = record.hookFailure?.attempts ?? 0;
     this.snapshot = deps.machine.restore(record.snapshot);
     deps.leases.keep(this.key, () => this.leaseLost());
-    const { observer } = deps;
-    observer?.started(record, this.snapshot);
+    const watch = deps.observer?.started(record, this.snapshot);
+    this.watch = watch;
     this.done = this.loop(options.fresh, options.takenOverFrom);
     // Told after the loop's own cleanup; a rejected `done` is still the caller's to see.
-    if (observer) {
+    if (watch) {
       this.done.then(
-        (end) => observer.ended(this.key, end),
-        () => observer.ended(this.key, undefined),
+        (end) => watch.ended(end),
+        () => watch.ended(undefined),
       );
     }
   }
@@ -161,9 +158,7 @@ export class MachineRunner<Snapshot> {
         this.currentEffect = effect;
         const call = new EffectCall(replay, this.stopController.signal);
         const run = () => this.execute(effect, call);
-        const result = this.deps.observer
-          ? this.deps.observer.effect(this.key, effect, this.snapshot, run)
-          : run();
+        const result = this.watch ? this.watch.effect(effect, run) : run();
         replay = false;
         let kept = false;
         try {
@@ -389,7 +384,7 @@ export class MachineRunner<Snapshot> {
       payout: this.record,
     };
     this.deps.onStep(step, next);
-    this.deps.observer?.saved(step, next);
+    this.watch?.saved(step);
     await this.probe({ point: "save:end", key: this.key, state: write.stateDetail, event });
   }
 }

@@ -1,8 +1,8 @@
 import { ValidationError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
-import type { RestHook } from "./machine-runner.js";
 import type { OnSettled } from "./options.js";
 import type { Payout } from "./payout-view.js";
+import type { RestHook } from "./runner-types.js";
 
 /**
  * The runner's rest hook for the host's `onSettled`, checked against the store: it needs a

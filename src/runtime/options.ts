@@ -6,8 +6,8 @@ import type { PayoutEffects } from "../machines/payout-effects.js";
 import type { PayoutStore } from "../storage/types.js";
 import { telemetryOptionSchema } from "../telemetry/telemetry-options.js";
 import type { InspectOption } from "./inspection.js";
-import type { Probe } from "./machine-runner.js";
 import type { Payout } from "./payout-view.js";
+import type { Probe } from "./runner-types.js";
 
 /**
  * The host's hook inside the save that brings a payout to rest. `tx` is the store's

@@ -1,7 +1,8 @@
 import { PiPaymentsError } from "../domain/errors.js";
 import type { PayoutSnapshot } from "../machines/step.js";
 import type { StoredPayout } from "../storage/types.js";
-import { MachineRunner, type QueuedCommand, type RunnerDeps } from "./machine-runner.js";
+import { MachineRunner } from "./machine-runner.js";
+import type { QueuedCommand, RunnerDeps } from "./runner-types.js";
 
 /** How a runner is started: see {@link MachineRunner}. */
 export interface RunnerStart {

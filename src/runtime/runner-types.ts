@@ -77,20 +77,22 @@ export type RunEnd =
  * Implementations must not throw: a watcher's bug must never stop a payout.
  */
 export interface RunObserver<Snapshot> {
-  /** A runner starts driving a machine, from this record. */
-  started(record: StoredPayout, snapshot: Snapshot): void;
+  /**
+   * A runner starts driving a machine, from this record: what watches this run (undefined
+   * to watch nothing). The runner keeps it, so per-run state needs no lookup by key.
+   */
+  started(record: StoredPayout, snapshot: Snapshot): RunWatch | undefined;
+}
+
+/** One run, watched: one effect at a time, each of its saves, and its end (the last call). */
+export interface RunWatch {
   /**
    * Runs one effect: `run` performs it and never rejects (errors come back as error events).
    * The watcher may wrap it (a span around it, a clock) and must return what it returns.
    */
-  effect(
-    key: string,
-    effect: PendingInvoke,
-    snapshot: Snapshot,
-    run: () => Promise<MachineEvent>,
-  ): Promise<MachineEvent>;
+  effect(effect: PendingInvoke, run: () => Promise<MachineEvent>): Promise<MachineEvent>;
   /** A step was saved (after `onStep`). */
-  saved(step: SavedStep, snapshot: Snapshot): void;
-  /** The runner ended: how, or undefined when its loop threw. */
-  ended(key: string, end: RunEnd | undefined): void;
+  saved(step: SavedStep): void;
+  /** The run ended: how, or undefined when its loop threw. */
+  ended(end: RunEnd | undefined): void;
 }

@@ -2,8 +2,8 @@ import type { PayoutMachine } from "../machines/payout-machine.js";
 import { type PayoutSnapshot, restorePayout } from "../machines/step.js";
 import type { StoredPayout } from "../storage/types.js";
 import { createPayoutInspection, type InspectOption } from "./inspection.js";
-import type { SavedStep } from "./machine-runner.js";
 import { toPayout } from "./payout-view.js";
+import type { SavedStep } from "./runner-types.js";
 import type { Scrubber } from "./scrub.js";
 import type { PayoutStep } from "./types.js";
 

@@ -130,6 +130,14 @@ export interface Payouts {
   /** Payouts this runtime is driving now. */
   active(): string[];
   /**
+   * Records now the telemetry that waits for its batch: spans ended and figures recorded up
+   * to this moment. Telemetry is recorded in batches (at most 200 ms after the step, or once
+   * 1,000 records wait) and by `close()`; call this where neither comes first: in a test
+   * before reading an in-memory exporter, or before your SDK's `forceFlush()` when the
+   * process may freeze (a serverless handler). Does nothing when telemetry is off.
+   */
+  flushTelemetry(): void;
+  /**
    * Stops driving payouts. `graceful` (default) lets each finish its current step and
    * releases leases; `abandon` stops at once and releases nothing, as a crash would.
    */

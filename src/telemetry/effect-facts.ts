@@ -1,4 +1,3 @@
-import type { PayoutSnapshot } from "../machines/step.js";
 import type { MachineEvent } from "../runtime/durable-machine.js";
 
 /** What telemetry reads of an effect's result event: codes and ids, never a payload. */
@@ -49,13 +48,4 @@ export function effectFacts(event: MachineEvent): EffectFacts {
           ? output.txid
           : undefined,
   };
-}
-
-/** The ids a payout's context holds, for span attributes. */
-export function payoutIds(snapshot: PayoutSnapshot): {
-  paymentId: string | null;
-  txHash: string | null;
-} {
-  const { paymentId, transaction } = snapshot.context;
-  return { paymentId, txHash: transaction?.txid ?? null };
 }

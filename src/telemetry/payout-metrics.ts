@@ -1,9 +1,7 @@
 import type { Attributes, Counter, Histogram, MeterProvider } from "@opentelemetry/api";
-import { describeState, type PayoutSnapshot } from "../machines/step.js";
 import { PAYOUT_STATES, type PayoutState } from "../machines/types.js";
-import type { PendingInvoke } from "../machines/xstate-adapter.js";
-import type { SavedStep } from "../runtime/runner-types.js";
 import type { StoredPayout } from "../storage/types.js";
+import type { DeferredWork } from "./deferred-work.js";
 import type { EffectFacts } from "./effect-facts.js";
 import type { OtelApi } from "./load-otel.js";
 import { ATTR, INSTRUMENTATION_SCOPE, METRIC } from "./telemetry-names.js";
@@ -11,10 +9,18 @@ import type { CachedBalance } from "./wallet-balance.js";
 
 /** The metrics of this runtime's payouts. No label names a payout: cardinality stays bounded. */
 export interface PayoutMetrics {
-  started(record: StoredPayout, snapshot: PayoutSnapshot): void;
-  effectEnded(effect: PendingInvoke, facts: EffectFacts, seconds: number): void;
-  saved(step: SavedStep): void;
-  ended(key: string): void;
+  /** A run starts, its payout in `state`: it counts in `payouts.active` until it ends. */
+  startRun(state: PayoutState): ActiveRun;
+  /** An effect took `seconds` and ended so (called from a batch of DeferredWork). */
+  effectEnded(src: string, facts: EffectFacts, seconds: number): void;
+  /** A save of the run: its state now; at rest, its outcome and duration (recorded in a batch). */
+  saved(run: ActiveRun, payout: StoredPayout): void;
+  ended(run: ActiveRun): void;
+}
+
+/** A run counted in `payouts.active`, by the main state it is in. */
+export interface ActiveRun {
+  state: PayoutState;
 }
 
 /** Seconds, from a fast effect (a local sandbox answers in ms) to a payout that waited minutes. */
@@ -29,14 +35,17 @@ const activeStates = PAYOUT_STATES.filter(
 
 /**
  * Metrics through the API only. Everything is counted where the runner already is (an
- * effect's end, a save): no store query, no timer. `payouts.active` is what this process
- * drives now, from the runners' own knowledge; a fleet's total is the sum over processes.
+ * effect's end, a save): no store query. `payouts.active` is what this process drives now,
+ * from the runners' own knowledge; a fleet's total is the sum over processes. Figures are
+ * measured when things happen and recorded in batches (see DeferredWork); `effectEnded`
+ * is called from such a batch already.
  */
 export function createPayoutMetrics(
   api: OtelApi,
   provider: MeterProvider | undefined,
-  deps: { network: string; balance: CachedBalance },
+  deps: { network: string; balance: CachedBalance; work: DeferredWork },
 ): PayoutMetrics {
+  const { work } = deps;
   const meter = (provider ?? api.metrics).getMeter(INSTRUMENTATION_SCOPE);
   const payouts: Counter = meter.createCounter(METRIC.payouts, {
     description: "Payouts that came to rest, by outcome (and error.type when failed)",
@@ -56,15 +65,19 @@ export function createPayoutMetrics(
     description: "Horizon answers that carried result codes (refusals, failed transactions)",
     unit: "{error}",
   });
-  const active = new Map<string, PayoutState>();
+  const active = new Set<ActiveRun>();
   meter
     .createObservableGauge(METRIC.active, {
       description: "Payouts this process drives now, by main state",
       unit: "{payout}",
     })
     .addCallback((result) => {
+      // A collection (a scrape, a periodic export) sees every figure up to now: what waits for
+      // its batch is recorded first. The SDK calls a meter's observable callbacks before it
+      // reads the meter's other instruments (sdk-metrics' MeterSharedState.collect).
+      work.flush();
       const counts = new Map<PayoutState, number>(activeStates.map((state) => [state, 0]));
-      for (const state of active.values()) counts.set(state, (counts.get(state) ?? 0) + 1);
+      for (const { state } of active) counts.set(state, (counts.get(state) ?? 0) + 1);
       for (const [state, count] of counts) result.observe(count, { [ATTR.state]: state });
     });
   meter
@@ -77,13 +90,22 @@ export function createPayoutMetrics(
       if (balance !== undefined) result.observe(balance, { [ATTR.network]: deps.network });
     });
 
+  /** A payout came to rest: by outcome (and code), and how long it took from intake. */
+  const recordRest = (state: PayoutState, failure: string | undefined, seconds: number) => {
+    const outcome: Attributes = { [ATTR.outcome]: state };
+    payouts.add(1, failure === undefined ? outcome : { ...outcome, [ATTR.errorType]: failure });
+    if (Number.isFinite(seconds) && seconds >= 0) payoutDuration.record(seconds, outcome);
+  };
+
   return {
-    started(record, snapshot) {
-      active.set(record.key, describeState(snapshot).state);
+    startRun(state) {
+      const run = { state };
+      active.add(run);
+      return run;
     },
 
-    effectEnded(effect, facts, seconds) {
-      const labels: Attributes = { [ATTR.step]: effect.src };
+    effectEnded(src, facts, seconds) {
+      const labels: Attributes = { [ATTR.step]: src };
       if (facts.errorType) labels[ATTR.errorType] = facts.errorType;
       stepDuration.record(seconds, labels);
       if (facts.horizon) {
@@ -96,26 +118,33 @@ export function createPayoutMetrics(
       }
     },
 
-    saved({ key, payout }) {
+    saved(run, payout) {
       if (!payout.atRest) {
-        active.set(key, payout.state);
+        run.state = payout.state;
+        // Back in the count if a command moved it on from rest within the same run.
+        active.add(run);
         return;
       }
-      active.delete(key);
-      const outcome: Attributes = { [ATTR.outcome]: payout.state };
-      const failure = payout.snapshot.context.failure;
-      payouts.add(
-        1,
-        payout.state === "failed" && failure
-          ? { ...outcome, [ATTR.errorType]: failure.code }
-          : outcome,
-      );
+      active.delete(run);
+      // Read now: the batch keeps a few values, not the stored payout.
+      const failure = payout.state === "failed" ? payout.snapshot.context.failure?.code : undefined;
       const seconds = (Date.parse(payout.updatedAt) - Date.parse(payout.createdAt)) / 1000;
-      if (Number.isFinite(seconds) && seconds >= 0) payoutDuration.record(seconds, outcome);
+      queueRest(work, recordRest, payout.state, failure, seconds);
     },
 
-    ended(key) {
-      active.delete(key);
+    ended(run) {
+      active.delete(run);
     },
   };
+}
+
+/** Made here so that the task holds only its arguments (see queueEffect in watched-run.ts). */
+function queueRest(
+  work: DeferredWork,
+  record: (state: PayoutState, failure: string | undefined, seconds: number) => void,
+  state: PayoutState,
+  failure: string | undefined,
+  seconds: number,
+): void {
+  work.later(() => record(state, failure, seconds));
 }

@@ -1,21 +1,23 @@
-import type { MeterProvider, Span, TracerProvider } from "@opentelemetry/api";
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import type { PayoutSnapshot } from "../machines/step.js";
-import type { MachineEvent } from "../runtime/durable-machine.js";
 import type { RunObserver } from "../runtime/runner-types.js";
-import { type EffectFacts, effectFacts } from "./effect-facts.js";
+import { DeferredWork } from "./deferred-work.js";
 import { loadOtel, type OtelResolver } from "./load-otel.js";
-import { createPayoutMetrics } from "./payout-metrics.js";
-import { createPayoutTracing, type IntakeTrace } from "./payout-tracing.js";
+import { type ActiveRun, createPayoutMetrics } from "./payout-metrics.js";
+import { createPayoutTracing, type IntakeTrace, type TracedRun } from "./payout-tracing.js";
 import { registeredSdk } from "./sdk-presence.js";
 import type { TelemetrySettings } from "./telemetry-options.js";
 import { cachedBalance } from "./wallet-balance.js";
+import { WatchedRun } from "./watched-run.js";
 
 /** A runtime's telemetry: the runner's observer, and the trace begun at intake. */
 export interface PayoutTelemetry {
   /** Plugged into the runners (see RunObserver): the only place telemetry sees a payout move. */
   readonly observer: RunObserver<PayoutSnapshot>;
-  /** Begins a payout's trace where it is taken in: `pay()` or `enqueue()`. */
+  /** Begins a payout's trace where it is taken in: `pay()` or `enqueue()`. Never throws. */
   intake(kind: "pay" | "enqueue"): IntakeTrace;
+  /** Records now what waits for its batch (see DeferredWork). */
+  flush(): void;
   close(): void;
 }
 
@@ -27,14 +29,15 @@ export interface TelemetryDeps {
   resolveApi?: OtelResolver;
 }
 
-/** Ends a span, if any, whatever its SDK throws. */
-function endQuietly(span: Span | undefined): void {
-  try {
-    span?.end();
-  } catch {
-    // Nothing more to lose.
-  }
-}
+/**
+ * How long a record may wait for its batch: long enough to gather a busy runtime's steps,
+ * short next to a span processor's own batching (the SDK's default export delay is 5 s).
+ */
+const RECORD_DELAY_MS = 200;
+/** How many records a batch holds at most (a payout makes about twenty): bounds the memory. */
+const RECORD_BATCH = 1000;
+
+const UNTRACED: IntakeTrace = { traceparent: undefined, settle: () => {}, fail: () => {} };
 
 /**
  * The runtime's telemetry, or undefined when it is off (`telemetry: false`), cannot be (the
@@ -52,8 +55,15 @@ export function createPayoutTelemetry(
   const given: Exclude<TelemetrySettings, false> = settings ?? { balanceMaxAgeMs: 30_000 };
   const sdk = registeredSdk(api, given);
   if (!sdk.traces && !sdk.metrics) return undefined;
+  // What only records is done in batches (DeferredWork).
+  const work = new DeferredWork(RECORD_DELAY_MS, RECORD_BATCH);
   const tracing = sdk.traces
-    ? createPayoutTracing(api, given.tracerProvider as TracerProvider | undefined, deps.network)
+    ? createPayoutTracing(
+        api,
+        given.tracerProvider as TracerProvider | undefined,
+        deps.network,
+        work,
+      )
     : undefined;
   const metrics = sdk.metrics
     ? createPayoutMetrics(api, given.meterProvider as MeterProvider | undefined, {
@@ -62,96 +72,48 @@ export function createPayoutTelemetry(
           maxAgeMs: given.balanceMaxAgeMs,
           timeoutMs: 5_000,
         }),
+        work,
       })
     : undefined;
-  // A bug here must never stop a payout: each hook is fenced.
-  const guarded =
-    <A extends unknown[]>(hook: (...args: A) => void) =>
-    (...args: A) => {
-      try {
-        hook(...args);
-      } catch {
-        // Telemetry lost for this step; the payout goes on.
-      }
-    };
 
   const observer: RunObserver<PayoutSnapshot> = {
-    started: guarded((record, snapshot) => {
-      tracing?.started(record, snapshot);
-      metrics?.started(record, snapshot);
-    }),
-    effect(key, effect, _snapshot, run) {
-      // One continuation per effect for both the span and the metrics, and its facts read
-      // once: this runs around every effect of every payout. Each part is fenced on its
-      // own, and the effect runs exactly once whatever telemetry throws.
-      const begun = metrics ? performance.now() : 0;
-      let running: Promise<MachineEvent> | undefined;
-      const runOnce = () => {
-        running = run();
-        return running;
-      };
-      let span: Span | undefined;
+    started(record) {
+      // Each part fenced on its own: a bug here must never stop a payout.
+      let traced: TracedRun | undefined;
+      let active: ActiveRun | undefined;
       try {
-        span = tracing?.beginEffect(key, effect);
-        if (span) running = tracing!.runEffect(key, span, runOnce);
+        traced = tracing?.startRun(record);
       } catch {
-        // A span lost: the effect runs untraced (below), unless it already started.
-        endQuietly(span);
-        span = undefined;
+        // This run untraced.
       }
-      const result = running ?? run();
-      if (!span && !metrics) return result;
-      return result.then((event) => {
-        const seconds = (performance.now() - begun) / 1000;
-        let facts: EffectFacts | undefined;
-        try {
-          facts = effectFacts(event);
-        } catch {
-          // Read nothing: the span ends bare and no figure is recorded.
-        }
-        if (span && facts) {
-          try {
-            tracing!.endEffect(span, facts);
-          } catch {
-            // This effect's span lost.
-          }
-        } else endQuietly(span);
-        if (metrics && facts) {
-          try {
-            metrics.effectEnded(effect, facts, seconds);
-          } catch {
-            // This effect's figures lost.
-          }
-        }
-        return event;
-      });
+      try {
+        active = metrics?.startRun(record.state);
+      } catch {
+        // This run uncounted.
+      }
+      // Nothing to watch (an unsampled payout, no metrics): the run costs nothing more.
+      return traced || active ? new WatchedRun(traced, metrics, active, work) : undefined;
     },
-    saved: guarded((step) => {
-      tracing?.saved(step);
-      metrics?.saved(step);
-    }),
-    ended: guarded((key, end) => {
-      tracing?.ended(key, end);
-      metrics?.ended(key);
-    }),
   };
-  const untraced: IntakeTrace = { traceparent: undefined, settle: () => {}, fail: () => {} };
 
   return {
     observer,
     intake(kind) {
-      if (!tracing) return untraced;
+      if (!tracing) return UNTRACED;
       try {
-        const trace = tracing.intake(kind);
-        return {
-          traceparent: trace.traceparent,
-          settle: guarded((result) => trace.settle(result)),
-          fail: guarded((error) => trace.fail(error)),
-        };
+        return tracing.intake(kind);
       } catch {
-        return untraced;
+        return UNTRACED;
       }
     },
-    close: guarded(() => tracing?.close()),
+    flush: () => work.flush(),
+    close() {
+      try {
+        tracing?.close();
+      } catch {
+        // The spans of payouts never driven here are lost.
+      }
+      work.close();
+    },
   };
 }

@@ -1,10 +1,10 @@
-import type { Attributes, Context, Span, Tracer, TracerProvider } from "@opentelemetry/api";
-import { describeState, type PayoutSnapshot } from "../machines/step.js";
-import type { PendingInvoke } from "../machines/xstate-adapter.js";
+import type { Context, Span, Tracer, TracerProvider } from "@opentelemetry/api";
 import type { MachineEvent } from "../runtime/durable-machine.js";
-import type { RunEnd, SavedStep } from "../runtime/runner-types.js";
+import type { RunEnd } from "../runtime/runner-types.js";
 import type { StoredPayout } from "../storage/types.js";
-import { type EffectFacts, payoutIds } from "./effect-facts.js";
+import type { DeferredWork } from "./deferred-work.js";
+import type { EffectFacts } from "./effect-facts.js";
+import { EffectSpan } from "./effect-span.js";
 import type { OtelApi } from "./load-otel.js";
 import {
   ATTR,
@@ -15,118 +15,302 @@ import {
 } from "./telemetry-names.js";
 import { formatTraceparent, parseTraceparent } from "./traceparent.js";
 
-/** A span begun at intake, before the store said whether the key was new. */
+/** The effect that waits for Pi's one-incomplete-payment slot (see recordEffect). */
+const SLOT_EFFECT = "acquireSlot";
+
+/** A span begun at intake, before the store said whether the key was new. Never throws. */
 export interface IntakeTrace {
   /** To store with the payout; undefined when no trace is being recorded or propagated. */
-  traceparent: string | undefined;
+  readonly traceparent: string | undefined;
   /** The store took it in (`created`) or had it already; `pay()` hands a new one to its run. */
   settle(result: { created: boolean; payout: StoredPayout }): void;
   /** Intake refused it (bad arguments, a reused key). */
   fail(error: unknown): void;
 }
 
-/** The spans of this runtime's payouts. Secrets never reach them: only ids, states and codes. */
+/**
+ * The spans of this runtime's payouts. Secrets never reach them: only ids, states and codes.
+ *
+ * A payout's trace is begun where it is taken in (`pay()`, `enqueue()`), as a child of the
+ * caller's active span, and its `traceparent` is stored with it: every later run (a worker,
+ * a resume after a crash, another process) starts its payout span as a child of that stored
+ * span, so one trace holds the payout's whole life.
+ */
 export interface PayoutTracing {
   intake(kind: "pay" | "enqueue"): IntakeTrace;
-  started(record: StoredPayout, snapshot: PayoutSnapshot): void;
   /**
-   * Begins an effect's span, a child of its payout's, with the state and ids that span shows
-   * (set at each save); undefined when the payout's span records nothing (not sampled).
+   * A run's tracing: the span `pay()` began for a payout it took in here, or a new span that
+   * continues the payout's stored trace; undefined when that span records nothing (not
+   * sampled: its effects then get no spans and cost no attribute work).
    */
-  beginEffect(key: string, effect: PendingInvoke): Span | undefined;
-  /** Runs the effect with its span active, so that the host's own spans (HTTP) nest in it. */
-  runEffect(key: string, span: Span, run: () => Promise<MachineEvent>): Promise<MachineEvent>;
-  /** Ends an effect's span with what its result says. */
-  endEffect(span: Span, facts: EffectFacts): void;
-  saved(step: SavedStep): void;
-  ended(key: string, end: RunEnd | undefined): void;
+  startRun(record: StoredPayout): TracedRun | undefined;
   /** Ends the spans of payouts taken in but never driven here (the runtime closed first). */
   close(): void;
 }
 
-interface Shown {
-  state?: string;
-  detail?: string;
-  paymentId?: string;
-  txHash?: string;
-}
-
-interface Run {
-  span: Span;
-  /** The context effects run in: the run's span active, so the host's HTTP spans nest too. */
-  context: Context;
-  /**
-   * What the span shows now, as of the last save (or the run's start): a step sets only what
-   * changed, and an effect's span copies the state and ids from here (an effect starts from
-   * the snapshot last saved) instead of reading the snapshot again.
-   */
-  shown: Shown;
-}
-
-/**
- * Tracing through the API only. A payout's trace is begun where it is taken in (`pay()`,
- * `enqueue()`), as a child of the caller's active span, and its `traceparent` is stored with
- * it: every later run (a worker, a resume after a crash, another process) starts its payout
- * span as a child of that stored span, so one trace holds the payout's whole life.
- */
+/** Through the API only; what only records is handed to `work` (see DeferredWork). */
 export function createPayoutTracing(
   api: OtelApi,
   provider: TracerProvider | undefined,
   network: string,
+  work: DeferredWork,
 ): PayoutTracing {
-  const tracer: Tracer = (provider ?? api.trace).getTracer(INSTRUMENTATION_SCOPE);
-  const runs = new Map<string, Run>();
+  return new PayoutTracer(api, (provider ?? api.trace).getTracer(INSTRUMENTATION_SCOPE), {
+    network,
+    work,
+  });
+}
+
+class PayoutTracer implements PayoutTracing {
   /** Spans begun by `pay()` for new payouts, waiting for the runner that drives them here. */
-  const taken = new Map<string, Run>();
+  readonly taken = new Map<string, { span: Span; context: Context }>();
+  /** Payouts with a run going here: a span `pay()` hands over late is not kept waiting. */
+  readonly running = new Set<string>();
 
-  const start = (name: string, parent: Context, attributes: Attributes): Run => {
-    const span = tracer.startSpan(name, { attributes }, parent);
-    return { span, context: api.trace.setSpan(parent, span), shown: {} };
-  };
+  constructor(
+    readonly api: OtelApi,
+    readonly tracer: Tracer,
+    readonly deps: { network: string; work: DeferredWork },
+  ) {}
 
-  const parentOf = (record: StoredPayout): { parent: Context; linkTo?: Context } => {
+  intake(kind: "pay" | "enqueue"): IntakeTrace {
+    return new IntakeSpan(this, kind);
+  }
+
+  startRun(record: StoredPayout): TracedRun | undefined {
+    const { api, tracer } = this;
+    const key = record.key;
+    let run = this.taken.get(key);
+    this.taken.delete(key);
+    if (!run) {
+      const { parent, linkTo } = this.parentOf(record);
+      const attributes = {
+        [ATTR.payoutKey]: key,
+        [ATTR.network]: this.deps.network,
+        [ATTR.resumed]: true,
+      };
+      const linked = linkTo ? api.trace.getSpan(linkTo)?.spanContext() : undefined;
+      const span = tracer.startSpan(
+        PAYOUT_SPAN,
+        { attributes, ...(linked ? { links: [{ context: linked }] } : {}) },
+        parent,
+      );
+      run = { span, context: api.trace.setSpan(parent, span) };
+    }
+    if (!run.span.isRecording()) return undefined;
+    this.running.add(key);
+    return new TracedRun(this, record, run.span, run.context);
+  }
+
+  close(): void {
+    const at = performance.now();
+    for (const [key, { span }] of this.taken) {
+      this.deps.work.later(() => {
+        span.setAttribute(ATTR.payoutKey, key);
+        span.end(at);
+      });
+    }
+    this.taken.clear();
+  }
+
+  private parentOf(record: StoredPayout): { parent: Context; linkTo?: Context } {
+    const { api } = this;
     const active = api.context.active();
     const stored = parseTraceparent(record.snapshot.context.traceparent);
     if (!stored) return { parent: active };
     const parent = api.trace.setSpanContext(api.ROOT_CONTEXT, { ...stored, isRemote: true });
     // Whoever asked now (a cancel inside a request's span) is linked, the payout's trace kept.
     return api.trace.getSpan(active) ? { parent, linkTo: active } : { parent };
-  };
+  }
+}
+
+/** The span `pay()` or `enqueue()` begins: settled once the store answered. */
+class IntakeSpan implements IntakeTrace {
+  readonly traceparent: string | undefined;
+  private readonly span: Span;
+  private readonly context: Context;
+
+  constructor(
+    private readonly tracer: PayoutTracer,
+    private readonly kind: "pay" | "enqueue",
+  ) {
+    const { api } = tracer;
+    const parent = api.context.active();
+    this.span = tracer.tracer.startSpan(
+      kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN,
+      { attributes: { [ATTR.network]: tracer.deps.network } },
+      parent,
+    );
+    this.context = api.trace.setSpan(parent, this.span);
+    // A span that is not being recorded nor propagated has the all-zero ids (the API's
+    // INVALID_SPAN_CONTEXT); any other is stored, and checked when it is read back
+    // (parseTraceparent), where the API's check would run two regular expressions per intake.
+    const identity = this.span.spanContext();
+    this.traceparent =
+      identity.spanId === api.INVALID_SPANID || identity.traceId === api.INVALID_TRACEID
+        ? undefined
+        : formatTraceparent(identity);
+  }
+
+  settle({ created, payout }: { created: boolean; payout: StoredPayout }): void {
+    try {
+      const { key, state } = payout;
+      if (this.kind === "pay" && created && !this.tracer.running.has(key)) {
+        // The run's span: the runner that drives the payout here sets the rest and ends it.
+        this.tracer.taken.set(key, { span: this.span, context: this.context });
+        return;
+      }
+      const at = performance.now();
+      const { span } = this;
+      this.tracer.deps.work.later(() => {
+        span.setAttribute(ATTR.payoutKey, key);
+        span.setAttribute(ATTR.state, state);
+        if (!created) span.setAttribute(ATTR.existing, true);
+        span.end(at);
+      });
+    } catch {
+      // This trace's first span lost; the payout goes on.
+    }
+  }
+
+  fail(error: unknown): void {
+    try {
+      const code = (error as { code?: unknown } | undefined)?.code;
+      this.span.setAttribute(ATTR.errorType, typeof code === "string" ? code : "UNEXPECTED_ERROR");
+      this.span.setStatus({ code: this.tracer.api.SpanStatusCode.ERROR });
+      this.span.end();
+    } catch {
+      // Nothing more to lose.
+    }
+  }
+}
+
+/**
+ * One run of a payout, traced: its span, the context its effects run in, and what the span
+ * will show. An effect's span stands in the context while it runs and is made when first
+ * needed (EffectSpan); what only records is called in batches, with the times things happened.
+ */
+export class TracedRun {
+  /**
+   * The state and ids as of the last save (or the run's start). Set on the span once, when
+   * it ends (exporters read a span when it ends); an effect's span takes those it started from.
+   */
+  state: string;
+  detail: string;
+  paymentId: string | undefined;
+  txHash: string | undefined;
+
+  private readonly key: string;
+
+  constructor(
+    private readonly tracer: PayoutTracer,
+    record: StoredPayout,
+    private readonly span: Span,
+    private readonly context: Context,
+  ) {
+    this.key = record.key;
+    this.state = record.state;
+    this.detail = record.stateDetail;
+    this.paymentId = record.paymentId ?? undefined;
+    this.txHash = record.txid ?? undefined;
+  }
+
+  /** An effect starts at `startTime` (`performance.now()`): its span, made when first needed. */
+  beginEffect(src: string, startTime: number): EffectSpan {
+    return new EffectSpan(this, src, startTime, this.state, this.paymentId, this.txHash);
+  }
+
+  /** The SDK's span of an effect: a child of the payout's, started when the effect started. */
+  makeEffectSpan(effect: EffectSpan): Span {
+    return this.tracer.tracer.startSpan(
+      effectSpanName(effect.src),
+      { attributes: { [ATTR.step]: effect.src }, startTime: effect.startTime },
+      this.context,
+    );
+  }
+
+  /** Runs an effect with its span active, so that the host's own spans (HTTP) nest in it. */
+  within(span: EffectSpan, perform: () => Promise<MachineEvent>): Promise<MachineEvent> {
+    const { api } = this.tracer;
+    return api.context.with(api.trace.setSpan(this.context, span), perform);
+  }
 
   /**
-   * Sets on the run's span the state and ids that differ from those it shows: a step sets
-   * only what changed (each setAttribute is a call into the SDK). Four fields written out,
-   * not a loop over an object built per step: this runs on every save.
+   * Records an effect that ended at `at` (`performance.now()`): the state and ids it started
+   * from, what its result says, and its end. A slot found free at once (`acquireSlot` under
+   * a millisecond, its span never made) is not a span: a wait that did not happen says
+   * nothing the payout's span does not (its duration still goes to the step metric).
    */
-  const show = (
-    run: Run,
-    state: string,
-    detail: string,
-    paymentId: string | null,
-    txHash: string | null,
-  ) => {
-    const { shown, span } = run;
-    if (shown.state !== state) {
-      shown.state = state;
-      span.setAttribute(ATTR.state, state);
+  recordEffect(effect: EffectSpan, at: number, facts: EffectFacts | undefined): void {
+    if (effect.src === SLOT_EFFECT && !effect.made && at - effect.startTime < 1) return;
+    const span = effect.real();
+    try {
+      span.setAttribute(ATTR.state, effect.state);
+      // The ids it learnt win over those it had.
+      const paymentId = facts?.paymentId || effect.paymentId;
+      const txHash = facts?.txHash || effect.txHash;
+      if (paymentId) span.setAttribute(ATTR.paymentId, paymentId);
+      if (txHash) span.setAttribute(ATTR.txHash, txHash);
+      if (facts) this.annotate(span, facts);
+    } finally {
+      span.end(at);
     }
-    if (shown.detail !== detail) {
-      shown.detail = detail;
-      span.setAttribute(ATTR.stateDetail, detail);
-    }
-    if (paymentId !== null && shown.paymentId !== paymentId) {
-      shown.paymentId = paymentId;
-      span.setAttribute(ATTR.paymentId, paymentId);
-    }
-    if (txHash !== null && shown.txHash !== txHash) {
-      shown.txHash = txHash;
-      span.setAttribute(ATTR.txHash, txHash);
-    }
-  };
+  }
 
-  const annotate = (span: Span, facts: EffectFacts) => {
-    if (facts.paymentId) span.setAttribute(ATTR.paymentId, facts.paymentId);
-    if (facts.txHash) span.setAttribute(ATTR.txHash, facts.txHash);
+  /** Notes the state and ids a save left the payout in (no SDK call: see `state`). */
+  noteSaved(payout: StoredPayout): void {
+    this.state = payout.state;
+    this.detail = payout.stateDetail;
+    if (payout.paymentId !== null) this.paymentId = payout.paymentId;
+    if (payout.txid !== null) this.txHash = payout.txid;
+  }
+
+  /** A step that no effect's span tells (a command, a takeover, a refused hook), as an event. */
+  recordStep(event: string, to: string, at: number): void {
+    this.span.addEvent(event, { [ATTR.stateDetail]: to }, at);
+  }
+
+  /**
+   * The run ended at `at`: the payout's span ends (in a batch) with what it shows and how
+   * the run ended, read now so that the batch keeps a few strings, not the stored payout.
+   */
+  end(end: RunEnd | undefined, at: number): void {
+    this.tracer.running.delete(this.key);
+    let ended: RunSummary;
+    if (!end) ended = { stopped: "crashed" };
+    else if (end.status === "stopped") ended = { stopped: end.reason };
+    else {
+      const { state, snapshot } = end.payout;
+      const failure = state === "failed" ? snapshot.context.failure?.code : undefined;
+      ended = failure === undefined ? { outcome: state } : { outcome: state, failure };
+    }
+    queueEnd(this.tracer.deps.work, this, ended, at);
+  }
+
+  /** Ends the payout's span (see `end`). */
+  recordEnd(ended: RunSummary, at: number): void {
+    const { span } = this;
+    const { api } = this.tracer;
+    try {
+      span.setAttribute(ATTR.payoutKey, this.key);
+      span.setAttribute(ATTR.state, this.state);
+      span.setAttribute(ATTR.stateDetail, this.detail);
+      if (this.paymentId !== undefined) span.setAttribute(ATTR.paymentId, this.paymentId);
+      if (this.txHash !== undefined) span.setAttribute(ATTR.txHash, this.txHash);
+      if (ended.outcome !== undefined) span.setAttribute(ATTR.outcome, ended.outcome);
+      if (ended.stopped !== undefined) span.setAttribute(ATTR.stopped, ended.stopped);
+      if (ended.stopped === "crashed") span.setStatus({ code: api.SpanStatusCode.ERROR });
+      if (ended.failure !== undefined) {
+        span.setAttribute(ATTR.errorType, ended.failure);
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: ended.failure });
+      }
+    } finally {
+      span.end(at);
+    }
+  }
+
+  /** What an effect's result says, beyond its ids. */
+  private annotate(span: Span, facts: EffectFacts): void {
     if (facts.result) span.setAttribute(ATTR.result, facts.result);
     if (facts.horizon) {
       span.setAttribute(ATTR.horizonResultCode, facts.horizon.transaction);
@@ -135,123 +319,19 @@ export function createPayoutTracing(
     }
     if (facts.errorType) {
       span.setAttribute(ATTR.errorType, facts.errorType);
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: facts.errorType });
+      span.setStatus({ code: this.tracer.api.SpanStatusCode.ERROR, message: facts.errorType });
     }
-  };
+  }
+}
 
-  return {
-    intake(kind) {
-      const run = start(kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN, api.context.active(), {
-        [ATTR.network]: network,
-      });
-      const identity = run.span.spanContext();
-      return {
-        traceparent: api.trace.isSpanContextValid(identity)
-          ? formatTraceparent(identity)
-          : undefined,
-        settle({ created, payout }) {
-          run.span.setAttributes({
-            [ATTR.payoutKey]: payout.key,
-            [ATTR.state]: payout.state,
-            ...(created ? {} : { [ATTR.existing]: true }),
-          });
-          if (kind === "pay" && created) taken.set(payout.key, run);
-          else run.span.end();
-        },
-        fail(error) {
-          const code = (error as { code?: unknown } | undefined)?.code;
-          run.span.setAttribute(
-            ATTR.errorType,
-            typeof code === "string" ? code : "UNEXPECTED_ERROR",
-          );
-          run.span.setStatus({ code: api.SpanStatusCode.ERROR });
-          run.span.end();
-        },
-      };
-    },
+/** How a run ended, as its span tells it: at rest (its outcome, a failure's code) or stopped. */
+interface RunSummary {
+  outcome?: string;
+  failure?: string;
+  stopped?: string;
+}
 
-    started(record, snapshot) {
-      const key = record.key;
-      let run = taken.get(key);
-      taken.delete(key);
-      if (!run) {
-        const { parent, linkTo } = parentOf(record);
-        const attributes = { [ATTR.payoutKey]: key, [ATTR.network]: network, [ATTR.resumed]: true };
-        const linked = linkTo ? api.trace.getSpan(linkTo)?.spanContext() : undefined;
-        const span = tracer.startSpan(
-          PAYOUT_SPAN,
-          { attributes, ...(linked ? { links: [{ context: linked }] } : {}) },
-          parent,
-        );
-        run = { span, context: api.trace.setSpan(parent, span), shown: {} };
-      }
-      if (run.span.isRecording()) {
-        const { state, detail } = describeState(snapshot);
-        const { paymentId, txHash } = payoutIds(snapshot);
-        show(run, state, detail, paymentId, txHash);
-      }
-      runs.set(key, run);
-    },
-
-    beginEffect(key, effect) {
-      const run = runs.get(key);
-      // Not sampled (or no SDK): no child spans either, and no attribute work.
-      if (!run?.span.isRecording()) return undefined;
-      const { shown } = run;
-      const attributes: Attributes = { [ATTR.step]: effect.src };
-      if (shown.state !== undefined) attributes[ATTR.state] = shown.state;
-      if (shown.paymentId !== undefined) attributes[ATTR.paymentId] = shown.paymentId;
-      if (shown.txHash !== undefined) attributes[ATTR.txHash] = shown.txHash;
-      return tracer.startSpan(effectSpanName(effect.src), { attributes }, run.context);
-    },
-
-    runEffect(key, span, perform) {
-      const parent = runs.get(key)?.context ?? api.context.active();
-      return api.context.with(api.trace.setSpan(parent, span), perform);
-    },
-
-    endEffect(span, facts) {
-      try {
-        annotate(span, facts);
-      } finally {
-        span.end();
-      }
-    },
-
-    saved(step) {
-      const run = runs.get(step.key);
-      if (!run?.span.isRecording()) return;
-      const { payout } = step;
-      show(run, payout.state, payout.stateDetail, payout.paymentId, payout.txid);
-      // The journal line, as a span event: the step's name and where it led.
-      run.span.addEvent(step.event, { [ATTR.stateDetail]: step.to });
-    },
-
-    ended(key, end) {
-      const run = runs.get(key);
-      runs.delete(key);
-      if (!run) return;
-      const { span } = run;
-      if (!end) {
-        span.setAttribute(ATTR.stopped, "crashed");
-        span.setStatus({ code: api.SpanStatusCode.ERROR });
-      } else if (end.status === "stopped") {
-        span.setAttribute(ATTR.stopped, end.reason);
-      } else {
-        const { state, snapshot } = end.payout;
-        span.setAttribute(ATTR.outcome, state);
-        const failure = snapshot.context.failure;
-        if (state === "failed" && failure) {
-          span.setAttribute(ATTR.errorType, failure.code);
-          span.setStatus({ code: api.SpanStatusCode.ERROR, message: failure.code });
-        }
-      }
-      span.end();
-    },
-
-    close() {
-      for (const run of taken.values()) run.span.end();
-      taken.clear();
-    },
-  };
+/** Made here so that the task holds only its arguments (see queueEffect in watched-run.ts). */
+function queueEnd(work: DeferredWork, run: TracedRun, ended: RunSummary, at: number): void {
+  work.later(() => run.recordEnd(ended, at));
 }

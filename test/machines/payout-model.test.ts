@@ -18,9 +18,10 @@ import {
   startPayout,
 } from "../../src/machines/index.js";
 import { LeaseKeeper } from "../../src/runtime/lease-keeper.js";
-import { MachineRunner, type Probe } from "../../src/runtime/machine-runner.js";
+import { MachineRunner } from "../../src/runtime/machine-runner.js";
 import { payoutDurableMachine } from "../../src/runtime/payout-durable-machine.js";
 import { createPayoutEffects } from "../../src/runtime/payout-effects.js";
+import type { Probe } from "../../src/runtime/runner-types.js";
 import { createScrubber } from "../../src/runtime/scrub.js";
 import { SlotGate } from "../../src/runtime/slot-gate.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";

@@ -11,6 +11,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createPiPlatform } from "../../src/adapters/pi-platform.js";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
 import { testSandbox } from "../helpers/sandbox.js";
@@ -40,6 +41,7 @@ describe("payout traces", () => {
       memo: "m",
     });
     expect(payout.state).toBe("completed");
+    payouts.flushTelemetry();
 
     const [root, ...others] = tracing.named("pi-payments.payout");
     expect(others).toEqual([]);
@@ -52,7 +54,8 @@ describe("payout traces", () => {
       "pi_payments.outcome": "completed",
     });
     expect(root!.attributes["pi_payments.resumed"]).toBeUndefined();
-    expect(root!.events.map((e) => e.name)).toContain("completePiPayment.done");
+    // Each step that saved an effect's result is told by the effect's span: no event repeats it.
+    expect(root!.events).toEqual([]);
 
     const children = tracing.spans().filter((s) => s !== root);
     for (const child of children) {
@@ -94,10 +97,75 @@ describe("payout traces", () => {
       await payouts.pay({ key: "child", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
       request.end();
     });
+    payouts.flushTelemetry();
     const request = tracing.named("POST /refunds")[0]!;
     const payout = tracing.named("pi-payments.payout")[0]!;
     expect(payout.spanContext().traceId).toBe(request.spanContext().traceId);
     expect(payout.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+  });
+
+  test("the host's HTTP spans nest in the effect that made the request, which keeps its real start", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const http = tracing.provider.getTracer("host-http");
+    // What an HTTP instrumentation does: a span per request, a child of the active span.
+    const instrumented: typeof fetch = async (input, init) => {
+      const span = http.startSpan("HTTP request");
+      try {
+        return await fetch(input, init);
+      } finally {
+        span.end();
+      }
+    };
+    const payouts = testPayouts(sandbox, {
+      platform: createPiPlatform({
+        apiKey: sandbox.apiKey,
+        baseUrl: sandbox.apiUrl,
+        fetch: instrumented,
+      }),
+      telemetry: { tracerProvider: tracing.provider },
+    });
+    await payouts.pay({ key: "nested", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    // Recorded in batches: flushTelemetry() records what waits (as close() and 200 ms do).
+    payouts.flushTelemetry();
+
+    const toMs = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+    const payout = tracing.named("pi-payments.payout")[0]!;
+    for (const effect of ["pi-payments.create_payment", "pi-payments.complete"]) {
+      const span = tracing.named(effect)[0]!;
+      expect(span.parentSpanContext?.spanId).toBe(payout.spanContext().spanId);
+      const requests = tracing
+        .named("HTTP request")
+        .filter((r) => r.parentSpanContext?.spanId === span.spanContext().spanId);
+      expect(requests, `${effect}'s requests`).toHaveLength(1);
+      const request = requests[0]!;
+      expect(request.spanContext().traceId).toBe(payout.spanContext().traceId);
+      // The effect's span was made when the request read it, with the time the effect began.
+      expect(toMs(span.startTime)).toBeLessThanOrEqual(toMs(request.startTime));
+      expect(toMs(span.endTime)).toBeGreaterThanOrEqual(toMs(request.endTime));
+    }
+    // Every request of the payout's Pi calls hangs under one of its effects.
+    for (const request of tracing.named("HTTP request")) {
+      const parent = tracing
+        .spans()
+        .find((s) => s.spanContext().spanId === request.parentSpanContext?.spanId);
+      expect(parent?.name).toMatch(/^pi-payments\./);
+      expect(parent?.name).not.toBe("pi-payments.payout");
+    }
+  });
+
+  test("a person's command is an event on the payout's span; an effect's result is its span", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    await payouts.enqueue({ key: "called-off", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    await payouts.cancel("called-off", { by: "alice", reason: "duplicate order" });
+    await payouts.close();
+    const run = tracing.named("pi-payments.payout")[0]!;
+    expect(run.attributes).toMatchObject({ "pi_payments.outcome": "cancelled" });
+    expect(run.events.map((e) => [e.name, e.attributes])).toEqual([
+      ["CANCEL", { "pi_payments.state.detail": "cancelled" }],
+    ]);
   });
 
   test("a failed payout carries its code as error.type, a refused submit Horizon's result code", async () => {
@@ -111,6 +179,7 @@ describe("payout traces", () => {
       memo: "m",
     });
     expect(payout.failure?.code).toBe("INSUFFICIENT_FUNDS");
+    payouts.flushTelemetry();
     const root = tracing.named("pi-payments.payout")[0]!;
     expect(root.attributes).toMatchObject({
       "error.type": "INSUFFICIENT_FUNDS",
@@ -138,6 +207,7 @@ describe("payout traces", () => {
       memo: "m",
     });
     expect(payout.state).toBe("completed");
+    payouts.flushTelemetry();
     const [failed, retried] = tracing.named("pi-payments.create_payment");
     expect(failed!.attributes["error.type"]).toMatch(/^[A-Z_]+$/);
     expect(failed!.status.code).toBe(2);
@@ -151,6 +221,7 @@ describe("payout traces", () => {
     await payouts.enqueue({ key: "queued", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
     const [resumed] = await payouts.resume({ wait: true });
     expect(resumed!.state).toBe("completed");
+    payouts.flushTelemetry();
     const enqueue = tracing.named("pi-payments.enqueue")[0]!;
     const run = tracing.named("pi-payments.payout")[0]!;
     expect(run.spanContext().traceId).toBe(enqueue.spanContext().traceId);
@@ -199,6 +270,7 @@ describe("payout traces", () => {
       const [resumed] = await second.resume({ wait: true });
       expect(resumed!.state).toBe("completed");
       expectPaidAtMostOnce(sandbox, [resumed!]);
+      second.flushTelemetry();
       const after = secondTracing.spans();
       expect(after.length).toBeGreaterThan(1);
       for (const span of after) expect(span.spanContext().traceId).toBe(traceId);

@@ -1,0 +1,79 @@
+import * as api from "@opentelemetry/api";
+import { describe, expect, test } from "vitest";
+import type { StoredPayout } from "../../src/storage/types.js";
+import { DeferredWork } from "../../src/telemetry/deferred-work.js";
+import { createPayoutTracing } from "../../src/telemetry/payout-tracing.js";
+import { testTracing } from "../helpers/telemetry.js";
+
+/** A record as a runner starts from it: only what tracing reads. */
+const record = (key: string) =>
+  ({
+    key,
+    state: "stored",
+    stateDetail: "stored.creating",
+    paymentId: null,
+    txid: null,
+    snapshot: { context: {} },
+  }) as unknown as StoredPayout;
+
+const facts = {
+  errorType: undefined,
+  result: undefined,
+  horizon: undefined,
+  paymentId: undefined,
+  txHash: undefined,
+};
+
+function traced() {
+  const tracing = testTracing();
+  const work = new DeferredWork(60_000, 1000);
+  const payouts = createPayoutTracing(api, tracing.provider, "Pi Testnet", work);
+  return { tracing, run: payouts.startRun(record("k"))! };
+}
+
+describe("an effect's span", () => {
+  test("is made by the SDK only when recorded if nothing read it, with the effect's start", () => {
+    const { tracing, run } = traced();
+    const begun = performance.now() - 20;
+    const span = run.beginEffect("createPiPayment", begun);
+    expect(span.made).toBe(false);
+    expect(tracing.spans()).toEqual([]);
+    run.recordEffect(span, begun + 12, facts);
+    const [made] = tracing.named("pi-payments.create_payment");
+    const ms = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+    expect(ms(made!.endTime) - ms(made!.startTime)).toBeCloseTo(12, 0);
+    expect(made!.attributes).toMatchObject({
+      "pi_payments.step": "createPiPayment",
+      "pi_payments.state": "stored",
+    });
+  });
+
+  test("is made when something reads it while the effect runs, and recorded once", () => {
+    const { tracing, run } = traced();
+    const begun = performance.now();
+    const span = run.beginEffect("submitTransaction", begun);
+    const identity = span.spanContext();
+    expect(span.made).toBe(true);
+    run.recordEffect(span, begun + 3, facts);
+    const made = tracing.named("pi-payments.submit");
+    expect(made).toHaveLength(1);
+    expect(made[0]!.spanContext().spanId).toBe(identity.spanId);
+  });
+
+  test("a slot found free at once is no span; a slot waited for is one, as is a slot a host span read", () => {
+    const { tracing, run } = traced();
+    const begun = performance.now();
+    const free = run.beginEffect("acquireSlot", begun);
+    run.recordEffect(free, begun + 0.4, facts);
+    expect(tracing.named("pi-payments.acquire_slot")).toEqual([]);
+
+    const waited = run.beginEffect("acquireSlot", begun);
+    run.recordEffect(waited, begun + 250, facts);
+    expect(tracing.named("pi-payments.acquire_slot")).toHaveLength(1);
+
+    const read = run.beginEffect("acquireSlot", begun);
+    read.spanContext();
+    run.recordEffect(read, begun + 0.4, facts);
+    expect(tracing.named("pi-payments.acquire_slot")).toHaveLength(2);
+  });
+});
