@@ -66,9 +66,10 @@ export function startEventConsumer(
   let wakeUp: (() => void) | undefined;
 
   /**
-   * A local step was saved since the last read began. A step saved while the holder reads
+   * A local step was saved since the holder's last read began. A step saved while it reads
    * finds no nap to cut short: the read may have missed its line (committed after the read),
-   * so the nap after that read is only the gather time, not the whole poll.
+   * so the nap after an empty read is then only the gather time, not the whole poll. (Only
+   * that nap: a consumer standing by for another holder's lease does not read the feed.)
    */
   let steppedSinceRead = false;
   const stopped = () => stopper.signal.aborted;
@@ -81,7 +82,7 @@ export function startEventConsumer(
   /** Waits `ms`, or less if a local step or a stop comes first. */
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
-      let timer = setTimeout(done, steppedSinceRead ? Math.min(ms, LOCAL_STEP_GATHER_MS) : ms);
+      let timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         wakeUp = undefined;
@@ -257,7 +258,8 @@ export function startEventConsumer(
         steppedSinceRead = false;
         const lines = await store.readJournal(cursor, batchSize);
         if (lines.length === 0) {
-          await nap(pollMs);
+          // A step saved during the read may be just after what it read: look again soon.
+          await nap(steppedSinceRead ? Math.min(pollMs, LOCAL_STEP_GATHER_MS) : pollMs);
           continue;
         }
         for (const line of lines) {

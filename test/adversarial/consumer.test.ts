@@ -255,6 +255,43 @@ describe("consumer exclusivity", () => {
 });
 
 describe("consumer wake-ups", () => {
+  test("a consumer standing by for another holder is not turned into a fast poll by local steps", async () => {
+    const store = createMemoryStore();
+    await fill(store, 1);
+    const holder = feedOf(store, "holder").consume("n", () => {}, {
+      pollMs: 600_000,
+      leaseMs: 60_000,
+    });
+    cleanups.push(() => holder.stop());
+    while (!holder.holding) await sleep(5);
+    let step: (() => void) | undefined;
+    const feed = createEventFeed({
+      store,
+      owner: "standby",
+      onLocalStep: (wake) => {
+        step = wake;
+        return () => undefined;
+      },
+    });
+    const claim = store.claimConsumer.bind(store);
+    let claims = 0;
+    store.claimConsumer = async (...args) => {
+      claims += 1;
+      return claim(...args);
+    };
+    const standby = feed.consume("n", () => {}, { pollMs: 600_000, leaseMs: 60_000 });
+    cleanups.push(() => standby.stop());
+    while (claims < 1) await sleep(5);
+    for (let i = 0; i < 5; i++) {
+      step?.();
+      await sleep(20);
+    }
+    await sleep(500);
+    // The first claim, and at most one per wake-up (each cuts its nap to the gather time).
+    expect(claims).toBeLessThanOrEqual(6);
+    expect(standby.holding).toBe(false);
+  });
+
   test("a local step saved while the holder reads is not lost: the next nap is the gather time, not the poll", async () => {
     const store = createMemoryStore();
     await fill(store, 1);
