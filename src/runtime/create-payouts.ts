@@ -215,6 +215,9 @@ export function createPayouts(options: PayoutsOptions): Payouts {
         if (created && closed && runners.closedGracefully && !runners.has(payout.key))
           await store.release(payout.key, owner).catch(() => undefined);
         throw error;
+      } finally {
+        // The span pay() began ends now if no runner here took it (refused, aborted).
+        if (created) telemetry?.intakeDone(payout.key);
       }
     },
 

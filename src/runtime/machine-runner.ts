@@ -239,6 +239,7 @@ export class MachineRunner<Snapshot> {
     });
     this.record = record;
     this.deps.onStep(step, this.snapshot);
+    this.watch?.saved(step);
     await sleep(delay, undefined, { signal: this.stopController.signal }).catch(() => undefined);
     throw new HookRefused();
   }

@@ -25,9 +25,15 @@ import type {
 export class EffectSpan implements Span {
   private span: Span | undefined;
 
+  /** Recorded (ended, or left out): a read after that gets a span that records nothing. */
+  private finished = false;
+
   constructor(
-    /** Makes the SDK's span of an effect (TracedRun). */
-    private readonly maker: { makeEffectSpan(effect: EffectSpan): Span },
+    /**
+     * Makes the SDK's span of an effect, never throwing (TracedRun): a span processor's bug
+     * must not reach the host's code that read the span inside the effect.
+     */
+    private readonly maker: { makeEffectSpan(effect: EffectSpan): Span; nonRecording(): Span },
     /** The effect, by its declared name (`submitTransaction`). */
     readonly src: string,
     /** When the effect started (`performance.now()`). */
@@ -43,10 +49,20 @@ export class EffectSpan implements Span {
     return this.span !== undefined;
   }
 
-  /** The SDK's span: made now if nothing made it yet. */
+  /**
+   * The SDK's span: made now if nothing made it yet. Once the effect is recorded, a span
+   * never made stays unmade: what reads the context late gets one that records nothing.
+   */
   real(): Span {
-    this.span ??= this.maker.makeEffectSpan(this);
+    if (this.span) return this.span;
+    if (this.finished) return this.maker.nonRecording();
+    this.span = this.maker.makeEffectSpan(this);
     return this.span;
+  }
+
+  /** The effect is recorded: no SDK span is made for it from now on. */
+  finish(): void {
+    this.finished = true;
   }
 
   spanContext(): SpanContext {

@@ -16,6 +16,8 @@ export interface PayoutTelemetry {
   readonly observer: RunObserver<PayoutSnapshot>;
   /** Begins a payout's trace where it is taken in: `pay()` or `enqueue()`. Never throws. */
   intake(kind: "pay" | "enqueue"): IntakeTrace;
+  /** `pay()` is done waiting for this payout (see PayoutTracing.intakeDone). */
+  intakeDone(key: string): void;
   /** Records now what waits for its batch (see DeferredWork). */
   flush(): void;
   close(): void;
@@ -104,6 +106,13 @@ export function createPayoutTelemetry(
         return tracing.intake(kind);
       } catch {
         return UNTRACED;
+      }
+    },
+    intakeDone(key) {
+      try {
+        tracing?.intakeDone(key);
+      } catch {
+        // This payout's first span lost.
       }
     },
     flush: () => work.flush(),

@@ -44,6 +44,11 @@ export interface PayoutTracing {
    * sampled: its effects then get no spans and cost no attribute work).
    */
   startRun(record: StoredPayout): TracedRun | undefined;
+  /**
+   * `pay()` no longer waits for this payout (it rested, or pay() was refused or aborted): if
+   * no runner here took the span it began, that span ends now rather than wait for one.
+   */
+  intakeDone(key: string): void;
   /** Ends the spans of payouts taken in but never driven here (the runtime closed first). */
   close(): void;
 }
@@ -64,8 +69,10 @@ export function createPayoutTracing(
 class PayoutTracer implements PayoutTracing {
   /** Spans begun by `pay()` for new payouts, waiting for the runner that drives them here. */
   readonly taken = new Map<string, { span: Span; context: Context }>();
-  /** Payouts with a run going here: a span `pay()` hands over late is not kept waiting. */
-  readonly running = new Set<string>();
+  /** The run going here of each payout: a span `pay()` hands over late is not kept waiting. */
+  readonly running = new Map<string, TracedRun>();
+  /** After close(): a span `pay()` hands over now is ended, not kept for a runner. */
+  closed = false;
 
   constructor(
     readonly api: OtelApi,
@@ -98,18 +105,22 @@ class PayoutTracer implements PayoutTracing {
       run = { span, context: api.trace.setSpan(parent, span) };
     }
     if (!run.span.isRecording()) return undefined;
-    this.running.add(key);
-    return new TracedRun(this, record, run.span, run.context);
+    const traced = new TracedRun(this, record, run.span, run.context);
+    this.running.set(key, traced);
+    return traced;
+  }
+
+  intakeDone(key: string): void {
+    const waiting = this.taken.get(key);
+    if (!waiting) return;
+    this.taken.delete(key);
+    queueUntaken(this.deps.work, key, waiting.span, performance.now());
   }
 
   close(): void {
+    this.closed = true;
     const at = performance.now();
-    for (const [key, { span }] of this.taken) {
-      this.deps.work.later(() => {
-        span.setAttribute(ATTR.payoutKey, key);
-        span.end(at);
-      });
-    }
+    for (const [key, { span }] of this.taken) queueUntaken(this.deps.work, key, span, at);
     this.taken.clear();
   }
 
@@ -155,9 +166,11 @@ class IntakeSpan implements IntakeTrace {
   settle({ created, payout }: { created: boolean; payout: StoredPayout }): void {
     try {
       const { key, state } = payout;
-      if (this.kind === "pay" && created && !this.tracer.running.has(key)) {
-        // The run's span: the runner that drives the payout here sets the rest and ends it.
-        this.tracer.taken.set(key, { span: this.span, context: this.context });
+      const { tracer } = this;
+      if (this.kind === "pay" && created && !tracer.running.has(key) && !tracer.closed) {
+        // The run's span: the runner that drives the payout here sets the rest and ends it
+        // (or pay() ends it, if none did: intakeDone).
+        tracer.taken.set(key, { span: this.span, context: this.context });
         return;
       }
       const at = performance.now();
@@ -220,13 +233,26 @@ export class TracedRun {
     return new EffectSpan(this, src, startTime, this.state, this.paymentId, this.txHash);
   }
 
-  /** The SDK's span of an effect: a child of the payout's, started when the effect started. */
+  /**
+   * The SDK's span of an effect: a child of the payout's, started when the effect started.
+   * It may be made by the host's code inside the effect (EffectSpan), so it never throws: a
+   * tracer or span processor that does gives a span that records nothing.
+   */
   makeEffectSpan(effect: EffectSpan): Span {
-    return this.tracer.tracer.startSpan(
-      effectSpanName(effect.src),
-      { attributes: { [ATTR.step]: effect.src }, startTime: effect.startTime },
-      this.context,
-    );
+    try {
+      return this.tracer.tracer.startSpan(
+        effectSpanName(effect.src),
+        { attributes: { [ATTR.step]: effect.src }, startTime: effect.startTime },
+        this.context,
+      );
+    } catch {
+      return this.nonRecording();
+    }
+  }
+
+  /** A span that records nothing (the API's invalid span context). */
+  nonRecording(): Span {
+    return this.tracer.api.trace.wrapSpanContext(this.tracer.api.INVALID_SPAN_CONTEXT);
   }
 
   /** Runs an effect with its span active, so that the host's own spans (HTTP) nest in it. */
@@ -242,8 +268,10 @@ export class TracedRun {
    * nothing the payout's span does not (its duration still goes to the step metric).
    */
   recordEffect(effect: EffectSpan, at: number, facts: EffectFacts | undefined): void {
-    if (effect.src === SLOT_EFFECT && !effect.made && at - effect.startTime < 1) return;
-    const span = effect.real();
+    const freeSlot = effect.src === SLOT_EFFECT && !effect.made && at - effect.startTime < 1;
+    const span = freeSlot ? undefined : effect.real();
+    effect.finish();
+    if (!span) return;
     try {
       span.setAttribute(ATTR.state, effect.state);
       // The ids it learnt win over those it had.
@@ -275,7 +303,9 @@ export class TracedRun {
    * the run ended, read now so that the batch keeps a few strings, not the stored payout.
    */
   end(end: RunEnd | undefined, at: number): void {
-    this.tracer.running.delete(this.key);
+    // A newer run of the payout may have started (a runner counts as gone once its loop is
+    // over, before it tells its end): only this run's entry goes.
+    if (this.tracer.running.get(this.key) === this) this.tracer.running.delete(this.key);
     let ended: RunSummary;
     if (!end) ended = { stopped: "crashed" };
     else if (end.status === "stopped") ended = { stopped: end.reason };
@@ -329,6 +359,14 @@ interface RunSummary {
   outcome?: string;
   failure?: string;
   stopped?: string;
+}
+
+/** The span of a payout taken in by `pay()` that no runner here took: it ends as it was. */
+function queueUntaken(work: DeferredWork, key: string, span: Span, at: number): void {
+  work.later(() => {
+    span.setAttribute(ATTR.payoutKey, key);
+    span.end(at);
+  });
 }
 
 /** Made here so that the task holds only its arguments (see queueEffect in watched-run.ts). */

@@ -38,13 +38,16 @@ export class WatchedRun implements RunWatch {
     let span: EffectSpan | undefined;
     let running: Promise<MachineEvent> | undefined;
     if (traced) {
+      // The effect starts at most once, whatever the context manager does with the function
+      // (calls it and throws, returns something else, never calls it): what it started is
+      // what runOnce kept, not what `within` returns.
       const runOnce = () => {
-        running = run();
+        running ??= run();
         return running;
       };
       try {
         span = traced.beginEffect(effect.src, begun);
-        running = traced.within(span, runOnce);
+        traced.within(span, runOnce);
       } catch {
         // The effect runs without its span active (below), unless it already started; the
         // span, if any, is still recorded with the effect's result.

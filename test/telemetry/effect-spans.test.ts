@@ -76,4 +76,33 @@ describe("an effect's span", () => {
     run.recordEffect(read, begun + 0.4, facts);
     expect(tracing.named("pi-payments.acquire_slot")).toHaveLength(2);
   });
+
+  test("once recorded, a span never made stays unmade: a late read gets one that records nothing", () => {
+    const { tracing, run } = traced();
+    const begun = performance.now();
+    const free = run.beginEffect("acquireSlot", begun);
+    run.recordEffect(free, begun + 0.2, facts);
+    expect(free.isRecording()).toBe(false);
+    free.end();
+    expect(free.made).toBe(false);
+    expect(tracing.spans()).toEqual([]);
+  });
+
+  test("a tracer that throws when the span is made gives one that records nothing", () => {
+    const work = new DeferredWork(60_000, 1000);
+    let calls = 0;
+    const provider = {
+      getTracer: () => ({
+        startSpan: () => {
+          calls += 1;
+          if (calls > 1) throw new Error("tracer bug");
+          return testTracing().provider.getTracer("x").startSpan("payout");
+        },
+      }),
+    } as unknown as api.TracerProvider;
+    const run = createPayoutTracing(api, provider, "Pi Testnet", work).startRun(record("k"))!;
+    const span = run.beginEffect("createPiPayment", performance.now());
+    expect(() => span.spanContext()).not.toThrow();
+    expect(span.isRecording()).toBe(false);
+  });
 });

@@ -12,6 +12,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createPiPlatform } from "../../src/adapters/pi-platform.js";
+import { createMemoryStore } from "../../src/storage/memory-store.js";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
 import { testSandbox } from "../helpers/sandbox.js";
@@ -166,6 +167,158 @@ describe("payout traces", () => {
     expect(run.events.map((e) => [e.name, e.attributes])).toEqual([
       ["CANCEL", { "pi_payments.state.detail": "cancelled" }],
     ]);
+  });
+
+  test("a refused onSettled is an event on the payout's span, as commands are", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const file = join(tmpdir(), `pi-otel-hook-${process.pid}-${Date.now()}.db`);
+    let refusals = 1;
+    try {
+      const payouts = testPayouts(sandbox, {
+        store: createSqliteStore({ path: file }),
+        backoff: { baseDelayMs: 5, maxDelayMs: 5 },
+        onSettled: () => {
+          if (refusals-- > 0) throw new Error("orders table locked");
+        },
+        telemetry: { tracerProvider: tracing.provider },
+      });
+      const paid = await payouts.pay({
+        key: "hooked",
+        uid: sandbox.users[0]!.uid,
+        amount: 1,
+        memo: "m",
+      });
+      expect(paid.state).toBe("completed");
+      await payouts.close();
+      const run = tracing.named("pi-payments.payout")[0]!;
+      expect(run.events.map((e) => e.name)).toEqual(["onSettled.error"]);
+      // The effect whose save the hook refused ran again: two spans, one recorded each time.
+      expect(tracing.named("pi-payments.complete")).toHaveLength(2);
+    } finally {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+    }
+  });
+
+  test("the span pay() began ends when no runner takes it: pay() aborted, or closed while storing", async () => {
+    const sandbox = await testSandbox(fast);
+    const tracing = testTracing();
+    const aborted = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+    const signal = AbortSignal.abort();
+    await expect(
+      aborted.pay({ key: "aborted", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" }, { signal }),
+    ).rejects.toThrow();
+    aborted.flushTelemetry();
+    expect(
+      tracing.named("pi-payments.payout").map((s) => s.attributes["pi_payments.payout.key"]),
+    ).toEqual(["aborted"]);
+
+    // A store slow to take the payout in: the runtime closes meanwhile.
+    const store = createMemoryStore();
+    const create = store.create.bind(store);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    store.create = async (...args) => {
+      await held;
+      return create(...args);
+    };
+    const closing = testPayouts(sandbox, {
+      store,
+      telemetry: { tracerProvider: tracing.provider },
+    });
+    const paying = closing.pay({
+      key: "closing",
+      uid: sandbox.users[1]!.uid,
+      amount: 1,
+      memo: "m",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await closing.close();
+    release();
+    await expect(paying).rejects.toMatchObject({ code: "CLOSED" });
+    expect(
+      tracing.named("pi-payments.payout").map((s) => s.attributes["pi_payments.payout.key"]),
+    ).toEqual(["aborted", "closing"]);
+  });
+
+  test("a context manager that loses the effect's result, or a span processor that throws, never runs an effect twice nor fails it", async () => {
+    const sandbox = await testSandbox(fast);
+    const requestsOf = async (
+      payouts: ReturnType<typeof testPayouts>,
+      key: string,
+      user: number,
+    ) => {
+      const before = sandbox.requests().length;
+      const payout = await payouts.pay({
+        key,
+        uid: sandbox.users[user]!.uid,
+        amount: 1,
+        memo: "m",
+      });
+      expect(payout.state).toBe("completed");
+      expect(payout.lastError).toBeNull();
+      return sandbox
+        .requests()
+        .slice(before)
+        .map((r) => `${r.method} ${r.face}`)
+        .sort();
+    };
+    const plain = await requestsOf(testPayouts(sandbox, { telemetry: false }), "plain", 0);
+
+    // A processor that throws when the effect's span is made, which here happens inside the
+    // effect, in the host's HTTP instrumentation (it reads the active span).
+    const tracing = testTracing();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [
+        {
+          onStart: (span) => {
+            if ((span as unknown as { name: string }).name === "pi-payments.create_payment")
+              throw new Error("processor bug");
+          },
+          onEnd: () => {},
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        },
+      ],
+    });
+    const reading: typeof fetch = async (input, init) => {
+      trace.getActiveSpan()?.spanContext();
+      return fetch(input, init);
+    };
+    const throwing = testPayouts(sandbox, {
+      platform: createPiPlatform({
+        apiKey: sandbox.apiKey,
+        baseUrl: sandbox.apiUrl,
+        fetch: reading,
+      }),
+      telemetry: { tracerProvider: provider },
+    });
+    expect(await requestsOf(throwing, "processor", 1)).toEqual(plain);
+
+    // A context manager whose with() runs the function but returns nothing.
+    const real = new AsyncLocalStorageContextManager().enable();
+    const losing = {
+      active: () => real.active(),
+      with: (ctx: Parameters<typeof real.with>[0], fn: () => unknown) => {
+        real.with(ctx, fn);
+        return undefined;
+      },
+      bind: real.bind.bind(real),
+      enable: () => losing,
+      disable: () => losing,
+    };
+    context.disable();
+    context.setGlobalContextManager(losing as unknown as AsyncLocalStorageContextManager);
+    try {
+      const lost = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+      expect(await requestsOf(lost, "lost-result", 2)).toEqual(plain);
+    } finally {
+      real.disable();
+      context.disable();
+      context.setGlobalContextManager(contextManager.enable());
+    }
   });
 
   test("a failed payout carries its code as error.type, a refused submit Horizon's result code", async () => {
