@@ -15,6 +15,9 @@ import {
 } from "./telemetry-names.js";
 import { formatTraceparent, parseTraceparent } from "./traceparent.js";
 
+/** The key of PayoutTracer's probe context. */
+const PROBE_KEY = Symbol.for("pi-payments.telemetry.context-probe");
+
 /** The effect that waits for Pi's one-incomplete-payment slot (see recordEffect). */
 const SLOT_EFFECT = "acquireSlot";
 
@@ -73,12 +76,27 @@ class PayoutTracer implements PayoutTracing {
   readonly running = new Map<string, TracedRun>();
   /** After close(): a span `pay()` hands over now is ended, not kept for a runner. */
   closed = false;
+  /** A context only a context manager that propagates contexts makes active (see propagates). */
+  private readonly probe: Context;
 
   constructor(
     readonly api: OtelApi,
     readonly tracer: Tracer,
     readonly deps: { network: string; work: DeferredWork },
-  ) {}
+  ) {
+    this.probe = api.ROOT_CONTEXT.setValue(PROBE_KEY, true);
+  }
+
+  /**
+   * Whether a context manager carries contexts into what a function calls (the host
+   * registered one, as every Node SDK's setup does). Without one, nothing can read an effect's
+   * span while the effect runs: putting it in a context would be work for nobody. Asked once
+   * per run (cheap; a manager registered later is seen by the next run).
+   */
+  propagates(): boolean {
+    const { api, probe } = this;
+    return api.context.with(probe, () => api.context.active() === probe);
+  }
 
   intake(kind: "pay" | "enqueue"): IntakeTrace {
     return new IntakeSpan(this, kind);
@@ -105,7 +123,7 @@ class PayoutTracer implements PayoutTracing {
       run = { span, context: api.trace.setSpan(parent, span) };
     }
     if (!run.span.isRecording()) return undefined;
-    const traced = new TracedRun(this, record, run.span, run.context);
+    const traced = new TracedRun(this, record, run.span, run.context, this.propagates());
     this.running.set(key, traced);
     return traced;
   }
@@ -114,13 +132,15 @@ class PayoutTracer implements PayoutTracing {
     const waiting = this.taken.get(key);
     if (!waiting) return;
     this.taken.delete(key);
-    queueUntaken(this.deps.work, key, waiting.span, performance.now());
+    queueUntaken(this.deps.work, this.deps.network, key, waiting.span, performance.now());
   }
 
   close(): void {
     this.closed = true;
     const at = performance.now();
-    for (const [key, { span }] of this.taken) queueUntaken(this.deps.work, key, span, at);
+    for (const [key, { span }] of this.taken) {
+      queueUntaken(this.deps.work, this.deps.network, key, span, at);
+    }
     this.taken.clear();
   }
 
@@ -147,11 +167,9 @@ class IntakeSpan implements IntakeTrace {
   ) {
     const { api } = tracer;
     const parent = api.context.active();
-    this.span = tracer.tracer.startSpan(
-      kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN,
-      { attributes: { [ATTR.network]: tracer.deps.network } },
-      parent,
-    );
+    // Its attributes (the network too) are set when it ends, in a batch: starting a span is
+    // the one SDK call a payout makes in the middle of a step.
+    this.span = tracer.tracer.startSpan(kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN, {}, parent);
     this.context = api.trace.setSpan(parent, this.span);
     // A span that is not being recorded nor propagated has the all-zero ids (the API's
     // INVALID_SPAN_CONTEXT); any other is stored, and checked when it is read back
@@ -175,7 +193,9 @@ class IntakeSpan implements IntakeTrace {
       }
       const at = performance.now();
       const { span } = this;
-      this.tracer.deps.work.later(() => {
+      const { network } = tracer.deps;
+      tracer.deps.work.later(() => {
+        span.setAttribute(ATTR.network, network);
         span.setAttribute(ATTR.payoutKey, key);
         span.setAttribute(ATTR.state, state);
         if (!created) span.setAttribute(ATTR.existing, true);
@@ -189,6 +209,7 @@ class IntakeSpan implements IntakeTrace {
   fail(error: unknown): void {
     try {
       const code = (error as { code?: unknown } | undefined)?.code;
+      this.span.setAttribute(ATTR.network, this.tracer.deps.network);
       this.span.setAttribute(ATTR.errorType, typeof code === "string" ? code : "UNEXPECTED_ERROR");
       this.span.setStatus({ code: this.tracer.api.SpanStatusCode.ERROR });
       this.span.end();
@@ -220,6 +241,8 @@ export class TracedRun {
     record: StoredPayout,
     private readonly span: Span,
     private readonly context: Context,
+    /** A context manager carries contexts (PayoutTracer.propagates): `within` is worth it. */
+    readonly propagates: boolean,
   ) {
     this.key = record.key;
     this.state = record.state;
@@ -322,6 +345,7 @@ export class TracedRun {
     const { span } = this;
     const { api } = this.tracer;
     try {
+      span.setAttribute(ATTR.network, this.tracer.deps.network);
       span.setAttribute(ATTR.payoutKey, this.key);
       span.setAttribute(ATTR.state, this.state);
       span.setAttribute(ATTR.stateDetail, this.detail);
@@ -362,8 +386,15 @@ interface RunSummary {
 }
 
 /** The span of a payout taken in by `pay()` that no runner here took: it ends as it was. */
-function queueUntaken(work: DeferredWork, key: string, span: Span, at: number): void {
+function queueUntaken(
+  work: DeferredWork,
+  network: string,
+  key: string,
+  span: Span,
+  at: number,
+): void {
   work.later(() => {
+    span.setAttribute(ATTR.network, network);
     span.setAttribute(ATTR.payoutKey, key);
     span.end(at);
   });

@@ -38,6 +38,13 @@ export class WatchedRun implements RunWatch {
     let span: EffectSpan | undefined;
     let running: Promise<MachineEvent> | undefined;
     if (traced) {
+      try {
+        span = traced.beginEffect(effect.src, begun);
+      } catch {
+        // The effect runs untraced.
+      }
+    }
+    if (span && traced?.propagates) {
       // The effect starts at most once, whatever the context manager does with the function
       // (calls it and throws, returns something else, never calls it): what it started is
       // what runOnce kept, not what `within` returns.
@@ -46,11 +53,10 @@ export class WatchedRun implements RunWatch {
         return running;
       };
       try {
-        span = traced.beginEffect(effect.src, begun);
         traced.within(span, runOnce);
       } catch {
         // The effect runs without its span active (below), unless it already started; the
-        // span, if any, is still recorded with the effect's result.
+        // span is still recorded with the effect's result.
       }
     }
     const result = running ?? run();

@@ -1,4 +1,5 @@
 import * as api from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { describe, expect, test } from "vitest";
 import type { StoredPayout } from "../../src/storage/types.js";
 import { DeferredWork } from "../../src/telemetry/deferred-work.js";
@@ -104,5 +105,18 @@ describe("an effect's span", () => {
     const span = run.beginEffect("createPiPayment", performance.now());
     expect(() => span.spanContext()).not.toThrow();
     expect(span.isRecording()).toBe(false);
+  });
+
+  test("is put in a context only where a context manager carries contexts", () => {
+    expect(traced().run.propagates).toBe(false);
+    const manager = new AsyncLocalStorageContextManager().enable();
+    api.context.setGlobalContextManager(manager);
+    try {
+      expect(traced().run.propagates).toBe(true);
+    } finally {
+      manager.disable();
+      api.context.disable();
+    }
+    expect(traced().run.propagates).toBe(false);
   });
 });
