@@ -71,7 +71,7 @@ export function createPayoutTracing(
 
 class PayoutTracer implements PayoutTracing {
   /** Spans begun by `pay()` for new payouts, waiting for the runner that drives them here. */
-  readonly taken = new Map<string, { span: Span; context: Context }>();
+  readonly taken = new Map<string, { span: Span; parent: Context }>();
   /** The run going here of each payout: a span `pay()` hands over late is not kept waiting. */
   readonly running = new Map<string, TracedRun>();
   /** After close(): a span `pay()` hands over now is ended, not kept for a runner. */
@@ -94,9 +94,10 @@ class PayoutTracer implements PayoutTracing {
    * per run (cheap; a manager registered later is seen by the next run).
    */
   propagates(): boolean {
-    const { api, probe } = this;
-    return api.context.with(probe, () => api.context.active() === probe);
+    return this.api.context.with(this.probe, this.probeIsActive);
   }
+
+  private readonly probeIsActive = () => this.api.context.active() === this.probe;
 
   intake(kind: "pay" | "enqueue"): IntakeTrace {
     return new IntakeSpan(this, kind);
@@ -120,10 +121,10 @@ class PayoutTracer implements PayoutTracing {
         { attributes, ...(linked ? { links: [{ context: linked }] } : {}) },
         parent,
       );
-      run = { span, context: api.trace.setSpan(parent, span) };
+      run = { span, parent };
     }
     if (!run.span.isRecording()) return undefined;
-    const traced = new TracedRun(this, record, run.span, run.context, this.propagates());
+    const traced = new TracedRun(this, record, run.span, run.parent, this.propagates());
     this.running.set(key, traced);
     return traced;
   }
@@ -159,7 +160,8 @@ class PayoutTracer implements PayoutTracing {
 class IntakeSpan implements IntakeTrace {
   readonly traceparent: string | undefined;
   private readonly span: Span;
-  private readonly context: Context;
+  /** The context the payout was taken in: its span's parent. */
+  private readonly parent: Context;
 
   constructor(
     private readonly tracer: PayoutTracer,
@@ -170,7 +172,7 @@ class IntakeSpan implements IntakeTrace {
     // Its attributes (the network too) are set when it ends, in a batch: starting a span is
     // the one SDK call a payout makes in the middle of a step.
     this.span = tracer.tracer.startSpan(kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN, {}, parent);
-    this.context = api.trace.setSpan(parent, this.span);
+    this.parent = parent;
     // A span that is not being recorded nor propagated has the all-zero ids (the API's
     // INVALID_SPAN_CONTEXT); any other is stored, and checked when it is read back
     // (parseTraceparent), where the API's check would run two regular expressions per intake.
@@ -188,7 +190,7 @@ class IntakeSpan implements IntakeTrace {
       if (this.kind === "pay" && created && !tracer.running.has(key) && !tracer.closed) {
         // The run's span: the runner that drives the payout here sets the rest and ends it
         // (or pay() ends it, if none did: intakeDone).
-        tracer.taken.set(key, { span: this.span, context: this.context });
+        tracer.taken.set(key, { span: this.span, parent: this.parent });
         return;
       }
       const at = performance.now();
@@ -235,12 +237,15 @@ export class TracedRun {
   txHash: string | undefined;
 
   private readonly key: string;
+  /** The run's span active in its parent context: made when first needed (effects' parent). */
+  private made: Context | undefined;
 
   constructor(
     private readonly tracer: PayoutTracer,
     record: StoredPayout,
     private readonly span: Span,
-    private readonly context: Context,
+    /** The context the run's span was started in (its parent's). */
+    private readonly parent: Context,
     /** A context manager carries contexts (PayoutTracer.propagates): `within` is worth it. */
     readonly propagates: boolean,
   ) {
@@ -249,6 +254,12 @@ export class TracedRun {
     this.detail = record.stateDetail;
     this.paymentId = record.paymentId ?? undefined;
     this.txHash = record.txid ?? undefined;
+  }
+
+  /** The context effects run in: the run's span active (made once, when first needed). */
+  private get context(): Context {
+    this.made ??= this.tracer.api.trace.setSpan(this.parent, this.span);
+    return this.made;
   }
 
   /** An effect starts at `startTime` (`performance.now()`): its span, made when first needed. */
