@@ -4,9 +4,10 @@ import type { RunObserver } from "../runtime/runner-types.js";
 import { DeferredWork } from "./deferred-work.js";
 import { loadOtel, type OtelResolver } from "./load-otel.js";
 import { type ActiveRun, createPayoutMetrics } from "./payout-metrics.js";
-import { createPayoutTracing, type IntakeTrace, type TracedRun } from "./payout-tracing.js";
+import { createPayoutTracing, type IntakeTrace } from "./payout-tracing.js";
 import { registeredSdk } from "./sdk-presence.js";
 import type { TelemetrySettings } from "./telemetry-options.js";
+import type { TracedRun } from "./traced-run.js";
 import { cachedBalance } from "./wallet-balance.js";
 import { WatchedRun } from "./watched-run.js";
 

@@ -5,7 +5,7 @@ import type { DeferredWork } from "./deferred-work.js";
 import { type EffectFacts, effectFacts } from "./effect-facts.js";
 import type { EffectSpan } from "./effect-span.js";
 import type { ActiveRun, PayoutMetrics } from "./payout-metrics.js";
-import type { TracedRun } from "./payout-tracing.js";
+import type { TracedRun } from "./traced-run.js";
 
 /**
  * One run of a payout as telemetry watches it: its trace (when sampled) and its figures.
