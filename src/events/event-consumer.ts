@@ -77,11 +77,17 @@ export function startEventConsumer(
     steppedSinceRead = true;
     wakeUp?.();
   });
-  options.signal?.addEventListener("abort", () => stopper.abort(), { once: true });
+  // A signal aborted already never fires: the consumer is then stopped before it starts.
+  if (options.signal?.aborted) stopper.abort();
+  else options.signal?.addEventListener("abort", () => stopper.abort(), { once: true });
 
-  /** Waits `ms`, or less if a local step or a stop comes first. */
+  /**
+   * Waits `ms`, or less if a local step or a stop comes first. A stop that came before the
+   * nap (while the store was read) ends it at once: an aborted signal never fires again.
+   */
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (stopped()) return resolve();
       let timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -138,7 +144,8 @@ export function startEventConsumer(
   const watchHold = () => {
     const fence = new AbortController();
     const onStop = () => fence.abort(new Error("The consumer is stopping."));
-    stopper.signal.addEventListener("abort", onStop, { once: true });
+    if (stopped()) onStop();
+    else stopper.signal.addEventListener("abort", onStop, { once: true });
     let notify: (() => void) | undefined;
     const timer = setInterval(
       () => {

@@ -269,7 +269,9 @@ export function createWebhookRelay(
     await stopping;
     transport.close();
   };
-  valid.signal?.addEventListener("abort", () => void stop(), { once: true });
+  // A signal aborted already never fires: the relay then stops at once.
+  if (valid.signal?.aborted) void stop();
+  else valid.signal?.addEventListener("abort", () => void stop(), { once: true });
 
   return {
     name,

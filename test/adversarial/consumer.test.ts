@@ -336,4 +336,44 @@ describe("consumer wake-ups", () => {
     while (seen.length < 2 && Date.now() < deadline) await sleep(5);
     expect(seen).toEqual([1, 2]);
   });
+
+  test("stop() during a read returns at once, not after the nap that read would have led to", async () => {
+    const store = createMemoryStore();
+    await fill(store, 1);
+    const feed = createEventFeed({ store, owner: "stop-test", onLocalStep: () => () => undefined });
+    const read = store.readJournal.bind(store);
+    let emptyRead!: () => void;
+    const reachedEmptyRead = new Promise<void>((resolve) => {
+      emptyRead = resolve;
+    });
+    store.readJournal = async (after, limit) => {
+      const lines = await read(after, limit);
+      if (lines.length === 0) emptyRead();
+      await sleep(30);
+      return lines;
+    };
+    const consumer = feed.consume("stopping", () => {}, { pollMs: 600_000 });
+    cleanups.push(() => consumer.stop());
+    // Caught up; stopped while an empty read is on its way back (it then naps ten minutes).
+    await reachedEmptyRead;
+    const stopping = consumer.stop().then(() => "stopped");
+    const late = sleep(2_000).then(() => "still waiting");
+    expect(await Promise.race([stopping, late])).toBe("stopped");
+  });
+
+  test("a consumer given a signal aborted already never holds the name and is done at once", async () => {
+    const store = createMemoryStore();
+    await fill(store, 1);
+    const feed = createEventFeed({ store, owner: "aborted", onLocalStep: () => () => undefined });
+    const seen: number[] = [];
+    const consumer = feed.consume("aborted", (event) => void seen.push(event.seq), {
+      pollMs: 600_000,
+      signal: AbortSignal.abort(),
+    });
+    cleanups.push(() => consumer.stop());
+    const late = sleep(2_000).then(() => "still running");
+    expect(await Promise.race([consumer.done.then(() => "done"), late])).toBe("done");
+    expect(seen).toEqual([]);
+    expect(await store.consumers()).toEqual([]);
+  });
 });

@@ -299,6 +299,17 @@ describe("the webhook relay", { timeout: 60_000 }, () => {
     expect(receiver.requests.map((r) => r.event?.type)).toEqual(events.map((e) => e.type));
   });
 
+  test("a relay given a signal aborted already delivers nothing and is done at once", async () => {
+    const sandbox = await testSandbox(fast);
+    const payouts = testPayouts(sandbox);
+    const receiver = await startReceiver(secret);
+    await payMany(sandbox, payouts, "a", 1);
+    const relay = relayFor(payouts, receiver, { pollMs: 600_000, signal: AbortSignal.abort() });
+    const late = new Promise((resolve) => setTimeout(resolve, 2_000, "still running"));
+    expect(await Promise.race([relay.done.then(() => "done"), late])).toBe("done");
+    expect(receiver.requests).toEqual([]);
+  });
+
   test("stop() cuts a long backoff short; the unacknowledged event goes to the next holder", async () => {
     const sandbox = await testSandbox(fast);
     const payouts = testPayouts(sandbox);
