@@ -76,6 +76,15 @@ test(`a fleet of 4 workers pays ${PAYOUTS} payouts once each, through a SIGKILL`
   const started = performance.now();
   const workers = [startWorker(), startWorker(), startWorker(), startWorker()];
 
+  /** Where the fleet stands, for a run that did not finish: who holds the slot, and since when. */
+  const where = async () => {
+    const holder = await store.slotHolder(`app:${sandbox.walletAddress}`);
+    const payout = holder ? await store.get(holder) : undefined;
+    const tail = holder ? (await store.journal(holder)).slice(-3) : [];
+    const lines = tail.map((j) => `${j.at} ${j.owner} ${j.event} -> ${j.to}`).join("; ");
+    const alive = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    return `slot holder ${holder ?? "none"} (${payout?.stateDetail}, lease ${JSON.stringify(payout?.lease)}), its last lines: ${lines}; workers alive ${alive.map((w) => w.pid).join(",")}, killed ${[...victims].join(",")}`;
+  };
   const settled = async () => (await store.list({ atRest: true, limit: PAYOUTS + 1 })).length;
   // Generous: in CI the whole suite shares two cores with these four workers.
   const deadline = Date.now() + 360_000;
@@ -83,7 +92,7 @@ test(`a fleet of 4 workers pays ${PAYOUTS} payouts once each, through a SIGKILL`
   const victims = new Set<number | undefined>();
   for (let done = await settled(); done < PAYOUTS; done = await settled()) {
     if (Date.now() > deadline)
-      throw new Error(`only ${done} of ${PAYOUTS} payouts settled in time`);
+      throw new Error(`only ${done} of ${PAYOUTS} payouts settled in time; ${await where()}`);
     if (!killed && done >= PAYOUTS * 0.3) {
       // Kill the worker driving the payout that holds the wallet's slot, mid-flight.
       const holder = await store.slotHolder(`app:${sandbox.walletAddress}`);
