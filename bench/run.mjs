@@ -9,6 +9,8 @@ import { coldImport } from "./cases/cold-import.mjs";
 import { feed } from "./cases/feed.mjs";
 import { latency } from "./cases/latency.mjs";
 import { cpuOnFreshStore, libraryCpu } from "./cases/library-cpu.mjs";
+import { libraryCpuInProcesses } from "./cases/library-cpu-processes.mjs";
+import { sqliteSides } from "./cases/library-cpu-sides.mjs";
 import { overhead } from "./cases/overhead.mjs";
 import { recovery } from "./cases/recovery.mjs";
 import { storeScale } from "./cases/store-scale.mjs";
@@ -16,8 +18,6 @@ import { throughput } from "./cases/throughput.mjs";
 import { LEDGER_MS } from "./lib.mjs";
 import { printTable } from "./report.mjs";
 import { median } from "./stats.mjs";
-import { sqliteStore } from "./stores.mjs";
-import { telemetryOptions } from "./telemetry.mjs";
 import { webhooks } from "./webhooks.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -65,28 +65,16 @@ const steps = [
       for (let i = 0; i < 3; i++) {
         memoryRuns.push(await cpuOnFreshStore(async () => ({ store: createMemoryStore() }), 1000));
       }
-      const telemetry = await telemetryOptions();
-      const sqlite = async () => sqliteStore();
-      const sides = await libraryCpu(
-        {
-          "sqlite, no consumer": { makeStore: sqlite },
-          "sqlite, one consumer": { makeStore: sqlite, consumer: true },
-          "sqlite, with telemetry": { makeStore: sqlite, options: telemetry },
-          "sqlite, consumer and telemetry": {
-            makeStore: sqlite,
-            options: telemetry,
-            consumer: true,
-          },
-        },
-        { rounds: sizes.cpuRounds, chunkPayouts: sizes.cpuChunk },
-      );
+      const sizesOfCase = { rounds: sizes.cpuRounds, chunkPayouts: sizes.cpuChunk };
+      const sides = await libraryCpu(sqliteSides(), sizesOfCase);
+      const inProcesses = await libraryCpuInProcesses(sizesOfCase);
       const memory = {
         cpuMs: median(memoryRuns.map((r) => r.cpuMs)),
         wallMs: median(memoryRuns.map((r) => r.wallMs)),
         rounds: memoryRuns.map((r) => r.cpuMs),
         per: 1000,
       };
-      return { memory, ...sides };
+      return { memory, ...sides, processes: inProcesses };
     },
   ],
   ["recovery", () => recovery(sizes.recovery)],

@@ -1,11 +1,15 @@
 // 3. Library CPU per payout, side by side: machine, runtime and store only (instant adapters).
 import { instantPayouts } from "../instant-adapters.mjs";
 import { median } from "../stats.mjs";
+import { telemetryOptions } from "../telemetry.mjs";
 
-/** A side: a runtime on its own store, with or without a durable consumer, kept all along. */
-async function openSide({ makeStore, consumer = false, options = {} }) {
+/**
+ * A side: a runtime on its own store, with or without a durable consumer and a recording
+ * telemetry SDK of its own, kept all along.
+ */
+export async function openSide({ makeStore, consumer = false, telemetry = false }) {
   const made = await makeStore();
-  const payouts = instantPayouts(made.store, options);
+  const payouts = instantPayouts(made.store, telemetry ? await telemetryOptions() : {});
   const feed = consumer ? payouts.events.consume("bench", () => {}, { pollMs: 50 }) : undefined;
   return { ...made, payouts, feed, paid: 0 };
 }
@@ -14,7 +18,7 @@ async function openSide({ makeStore, consumer = false, options = {} }) {
  * Pays `count` payouts on a side and returns its library CPU and wall time per payout. With
  * a consumer, the clock stops once it has caught up: its work on these payouts counts.
  */
-async function chunk(side, count) {
+export async function chunk(side, count) {
   const before = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < count; i++) {
