@@ -82,10 +82,22 @@ export class PayoutTracer implements PayoutTracing {
    * per run (cheap; a manager registered later is seen by the next run).
    */
   propagates(): boolean {
-    return this.api.context.with(this.probe, this.probeIsActive);
+    // What the probe saw is read from a field, not from with()'s return: a manager may
+    // return something else (and still carry contexts). One that throws carries nothing
+    // here: the run goes on traced, its effects run outside with() (see WatchedRun.effect).
+    this.probeSeen = false;
+    try {
+      this.api.context.with(this.probe, this.seeProbe);
+    } catch {
+      return false;
+    }
+    return this.probeSeen;
   }
 
-  private readonly probeIsActive = () => this.api.context.active() === this.probe;
+  private probeSeen = false;
+  private readonly seeProbe = () => {
+    this.probeSeen = this.api.context.active() === this.probe;
+  };
 
   intake(kind: "pay" | "enqueue"): IntakeTrace {
     return new IntakeSpan(this, kind);

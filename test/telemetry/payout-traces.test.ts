@@ -318,8 +318,69 @@ describe("payout traces", () => {
     context.disable();
     context.setGlobalContextManager(losing as unknown as AsyncLocalStorageContextManager);
     try {
-      const lost = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
+      // It carries contexts (its with() runs the function inside): the effect runs inside
+      // it, its span active, and still once.
+      let activeInEffect = false;
+      const lost = testPayouts(sandbox, {
+        platform: createPiPlatform({
+          apiKey: sandbox.apiKey,
+          baseUrl: sandbox.apiUrl,
+          fetch: async (input, init) => {
+            activeInEffect ||= trace.getActiveSpan() !== undefined;
+            return fetch(input, init);
+          },
+        }),
+        telemetry: { tracerProvider: tracing.provider },
+      });
       expect(await requestsOf(lost, "lost-result", 2)).toEqual(plain);
+      expect(activeInEffect).toBe(true);
+    } finally {
+      real.disable();
+      context.disable();
+      context.setGlobalContextManager(contextManager.enable());
+    }
+  });
+
+  test("a context manager whose with() throws: the payout completes, every span it started ends, effects included", async () => {
+    const sandbox = await testSandbox(fast);
+    const started: string[] = [];
+    const ended: string[] = [];
+    const provider = new BasicTracerProvider({
+      spanProcessors: [
+        {
+          onStart: (span) => void started.push((span as unknown as { name: string }).name),
+          onEnd: (span) => void ended.push(span.name),
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        },
+      ],
+    });
+    const real = new AsyncLocalStorageContextManager().enable();
+    const throwing = {
+      active: () => real.active(),
+      with: () => {
+        throw new Error("context manager bug");
+      },
+      bind: real.bind.bind(real),
+      enable: () => throwing,
+      disable: () => throwing,
+    };
+    context.disable();
+    context.setGlobalContextManager(throwing as unknown as AsyncLocalStorageContextManager);
+    try {
+      const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
+      const payout = await payouts.pay({
+        key: "throwing-manager",
+        uid: sandbox.users[0]!.uid,
+        amount: 1,
+        memo: "m",
+      });
+      expect(payout.state).toBe("completed");
+      payouts.flushTelemetry();
+      expect(started).toContain("pi-payments.payout");
+      expect(started).toContain("pi-payments.complete");
+      expect([...ended].sort()).toEqual([...started].sort());
+      await payouts.close();
     } finally {
       real.disable();
       context.disable();
