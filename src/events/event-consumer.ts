@@ -319,7 +319,11 @@ export function startEventConsumer(
     } finally {
       unsubscribe();
       await renewal;
-      if (!lost) await store.releaseConsumer(name, owner).catch(() => undefined);
+      // Released unless a handler left running may still be at work (see handleUntilDone):
+      // after a failed or refused acknowledgement too, since the release is fenced by this
+      // consumer's own id (a no-op if another holder took over) and a restarted process
+      // should not wait out a lease nobody uses.
+      if (!abandoned) await store.releaseConsumer(name, owner).catch(() => undefined);
     }
   };
 

@@ -254,6 +254,10 @@ export function createWebhookRelay(
     ...(valid.pollMs === undefined ? {} : { pollMs: valid.pollMs }),
     ...(valid.leaseMs === undefined ? {} : { leaseMs: valid.leaseMs }),
     ...(valid.onStoreError === undefined ? {} : { onStoreError: valid.onStoreError }),
+    // Its consumer sees the signal too: one aborted already then claims nothing (no row
+    // written, so a later consumer of the name starts where `from` says, not where this
+    // relay would have).
+    ...(valid.signal === undefined ? {} : { signal: valid.signal }),
     // The handler only throws when stopping or when the store refused a dead letter: a
     // short pause, then the same event again. The latter is the store's failure to report.
     onError: (error) => {

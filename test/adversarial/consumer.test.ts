@@ -211,6 +211,45 @@ describe("consumer exclusivity", () => {
     expect(state!.cursor).toBe(20);
   });
 
+  test("holds: an acknowledgement that fails as the consumer stops still lets the name go", async () => {
+    const inner = createMemoryStore();
+    await fill(inner, 3);
+    let failing = false;
+    const flaky: PayoutStore = {
+      ...inner,
+      ackConsumer: async (...args) => {
+        if (failing) throw new Error("connection reset");
+        return inner.ackConsumer(...args);
+      },
+    };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const c = feedOf(flaky, "me").consume(
+      "x",
+      async (e) => {
+        if (e.seq === 3) await gate;
+      },
+      { batchSize: 1, pollMs: 5, leaseMs: 600_000 },
+    );
+    while (c.cursor < 2) await sleep(5);
+    // A handler in flight; the acknowledgement of what it handled will fail.
+    failing = true;
+    const stopping = c.stop();
+    release();
+    await stopping;
+    const [state] = await inner.consumers();
+    // Not held for the rest of a ten-minute lease: a restarted process takes the name at once.
+    expect(state!.owner).toBeNull();
+    expect(state!.cursor).toBe(2);
+    const next = feedOf(inner, "restarted").consume("x", () => {}, { pollMs: 5 });
+    cleanups.push(() => next.stop());
+    const deadline = Date.now() + 2_000;
+    while (!next.holding && Date.now() < deadline) await sleep(5);
+    expect(next.holding).toBe(true);
+  });
+
   test("holds: claim + ack fencing across two SQLite connections with an expired lease", async () => {
     const path = sqlitePath();
     const a = createSqliteStore({ path });

@@ -308,6 +308,8 @@ describe("the webhook relay", { timeout: 60_000 }, () => {
     const late = new Promise((resolve) => setTimeout(resolve, 2_000, "still running"));
     expect(await Promise.race([relay.done.then(() => "done"), late])).toBe("done");
     expect(receiver.requests).toEqual([]);
+    // Nothing claimed: no cursor written for the name.
+    expect(await payouts.events.consumers()).toEqual([]);
   });
 
   test("stop() cuts a long backoff short; the unacknowledged event goes to the next holder", async () => {
