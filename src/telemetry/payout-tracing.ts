@@ -133,14 +133,14 @@ export class PayoutTracer implements PayoutTracing {
     const waiting = this.taken.get(key);
     if (!waiting) return;
     this.taken.delete(key);
-    queueUntaken(this.deps.work, this.deps.network, key, waiting.span, performance.now());
+    queueUntaken(this.deps.work, key, waiting.span, performance.now());
   }
 
   close(): void {
     this.closed = true;
     const at = performance.now();
     for (const [key, { span }] of this.taken) {
-      queueUntaken(this.deps.work, this.deps.network, key, span, at);
+      queueUntaken(this.deps.work, key, span, at);
     }
     this.taken.clear();
   }
@@ -169,9 +169,14 @@ class IntakeSpan implements IntakeTrace {
   ) {
     const { api } = tracer;
     const parent = api.context.active();
-    // Its attributes (the network too) are set when it ends, in a batch: starting a span is
-    // the one SDK call a payout makes in the middle of a step.
-    this.span = tracer.tracer.startSpan(kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN, {}, parent);
+    // Started with the network alone, which a sampler may decide on; the rest is set when it
+    // ends, in a batch: starting a span is the one SDK call a payout makes in the middle of
+    // a step. (A fresh attributes object each time: a sampler may change what it is given.)
+    this.span = tracer.tracer.startSpan(
+      kind === "pay" ? PAYOUT_SPAN : ENQUEUE_SPAN,
+      { attributes: { [ATTR.network]: tracer.deps.network } },
+      parent,
+    );
     this.parent = parent;
     // A span that is not being recorded nor propagated has the all-zero ids (the API's
     // INVALID_SPAN_CONTEXT); any other is stored, and checked when it is read back
@@ -195,9 +200,7 @@ class IntakeSpan implements IntakeTrace {
       }
       const at = performance.now();
       const { span } = this;
-      const { network } = tracer.deps;
       tracer.deps.work.later(() => {
-        span.setAttribute(ATTR.network, network);
         span.setAttribute(ATTR.payoutKey, key);
         span.setAttribute(ATTR.state, state);
         if (!created) span.setAttribute(ATTR.existing, true);
@@ -211,7 +214,6 @@ class IntakeSpan implements IntakeTrace {
   fail(error: unknown): void {
     try {
       const code = (error as { code?: unknown } | undefined)?.code;
-      this.span.setAttribute(ATTR.network, this.tracer.deps.network);
       this.span.setAttribute(ATTR.errorType, typeof code === "string" ? code : "UNEXPECTED_ERROR");
       this.span.setStatus({ code: this.tracer.api.SpanStatusCode.ERROR });
       this.span.end();
@@ -222,15 +224,8 @@ class IntakeSpan implements IntakeTrace {
 }
 
 /** The span of a payout taken in by `pay()` that no runner here took: it ends as it was. */
-function queueUntaken(
-  work: DeferredWork,
-  network: string,
-  key: string,
-  span: Span,
-  at: number,
-): void {
+function queueUntaken(work: DeferredWork, key: string, span: Span, at: number): void {
   work.later(() => {
-    span.setAttribute(ATTR.network, network);
     span.setAttribute(ATTR.payoutKey, key);
     span.end(at);
   });

@@ -146,7 +146,6 @@ export class TracedRun {
     const { span } = this;
     const { api } = this.tracer;
     try {
-      span.setAttribute(ATTR.network, this.tracer.deps.network);
       span.setAttribute(ATTR.payoutKey, this.key);
       span.setAttribute(ATTR.state, this.state);
       span.setAttribute(ATTR.stateDetail, this.detail);

@@ -341,6 +341,37 @@ describe("payout traces", () => {
     }
   });
 
+  test("a sampler sees the network when pay() and enqueue() start their spans, and can drop a network", async () => {
+    const sandbox = await testSandbox(fast);
+    const exporter = new InMemorySpanExporter();
+    const asked: Array<[string, unknown]> = [];
+    const provider = new BasicTracerProvider({
+      sampler: {
+        shouldSample: (_ctx, _trace, name, _kind, attributes) => {
+          asked.push([name, attributes["pi.network"]]);
+          // Decision.RECORD_AND_SAMPLE = 2, NOT_RECORD = 0: sample all but the testnet.
+          return { decision: attributes["pi.network"] === "Pi Testnet" ? 0 : 2 };
+        },
+        toString: () => "by network",
+      },
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
+    const user = sandbox.users[0]!.uid;
+    await payouts.enqueue({ key: "queued", uid: user, amount: 1, memo: "m" });
+    expect((await payouts.pay({ key: "paid", uid: user, amount: 1, memo: "m" })).state).toBe(
+      "completed",
+    );
+    payouts.flushTelemetry();
+    expect(asked.slice(0, 2)).toEqual([
+      ["pi-payments.enqueue", sandbox.network],
+      ["pi-payments.payout", sandbox.network],
+    ]);
+    expect(sandbox.network).toBe("Pi Testnet");
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    await payouts.close();
+  });
+
   test("a context manager whose with() throws: the payout completes, every span it started ends, effects included", async () => {
     const sandbox = await testSandbox(fast);
     const started: string[] = [];
