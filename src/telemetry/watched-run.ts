@@ -59,7 +59,10 @@ export class WatchedRun implements RunWatch {
         // span is still recorded with the effect's result.
       }
     }
-    const result = running ?? run();
+    // Kept in `running` too: a manager that calls runOnce late (after with() returned, say
+    // at its next with()) must find the effect started, not start it again.
+    running ??= run();
+    const result = running;
     const { id, src } = effect;
     return result.then((event) => this.effectEnded(id, src, span, begun, event));
   }

@@ -372,6 +372,46 @@ describe("payout traces", () => {
     await payouts.close();
   });
 
+  test("a context manager that runs a with() callback late (at its next with()) never runs an effect twice", async () => {
+    const sandbox = await testSandbox(fast);
+    const real = new AsyncLocalStorageContextManager().enable();
+    const late: Array<() => void> = [];
+    const deferring = {
+      active: () => real.active(),
+      with: (ctx: Parameters<typeof real.with>[0], fn: () => unknown) => {
+        for (const call of late.splice(0)) call();
+        late.push(() => real.with(ctx, fn));
+        return undefined;
+      },
+      bind: real.bind.bind(real),
+      enable: () => deferring,
+      disable: () => deferring,
+    };
+    context.disable();
+    context.setGlobalContextManager(deferring as unknown as AsyncLocalStorageContextManager);
+    try {
+      const payouts = testPayouts(sandbox, {
+        telemetry: { tracerProvider: testTracing().provider },
+      });
+      for (const key of ["late-1", "late-2", "late-3"]) {
+        const payout = await payouts.pay({ key, uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+        expect(payout.state).toBe("completed");
+      }
+      for (const call of late.splice(0)) call();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const count = (method: string, path: string) =>
+        sandbox.requests().filter((r) => r.method === method && r.path === path).length;
+      expect(sandbox.ledgerPayments()).toHaveLength(3);
+      expect(count("POST", "/v2/payments")).toBe(3);
+      expect(count("POST", "/transactions")).toBe(3);
+      await payouts.close();
+    } finally {
+      real.disable();
+      context.disable();
+      context.setGlobalContextManager(contextManager.enable());
+    }
+  });
+
   test("a context manager whose with() throws: the payout completes, every span it started ends, effects included", async () => {
     const sandbox = await testSandbox(fast);
     const started: string[] = [];
