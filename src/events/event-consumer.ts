@@ -4,6 +4,7 @@ import { serializeError } from "../domain/errors.js";
 import type { PayoutStore } from "../storage/types.js";
 import type { ConsumeOptions, EventConsumer, EventHandler } from "./consumer-types.js";
 import { HandlerCall } from "./handler-call.js";
+import { onAbort } from "./on-abort.js";
 import { type PayoutEvent, toPayoutEvent } from "./payout-event.js";
 
 /** How long a consumer woken by a local step waits for the steps that come with it. */
@@ -77,22 +78,21 @@ export function startEventConsumer(
     steppedSinceRead = true;
     wakeUp?.();
   });
-  // A signal aborted already never fires: the consumer is then stopped before it starts.
-  if (options.signal?.aborted) stopper.abort();
-  else options.signal?.addEventListener("abort", () => stopper.abort(), { once: true });
+  // A signal aborted already stops the consumer before it starts.
+  if (options.signal) onAbort(options.signal, () => stopper.abort());
 
   /**
    * Waits `ms`, or less if a local step or a stop comes first. A stop that came before the
-   * nap (while the store was read) ends it at once: an aborted signal never fires again.
+   * nap (while the store was read) ends it at once.
    */
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
-      if (stopped()) return resolve();
       let timer = setTimeout(done, ms);
+      let unlisten = () => {};
       function done() {
         clearTimeout(timer);
         wakeUp = undefined;
-        stopper.signal.removeEventListener("abort", done);
+        unlisten();
         resolve();
       }
       // A local step wakes the consumer a moment later, not at once: the steps of that moment
@@ -103,7 +103,8 @@ export function startEventConsumer(
         clearTimeout(timer);
         timer = setTimeout(done, Math.min(ms, LOCAL_STEP_GATHER_MS));
       };
-      stopper.signal.addEventListener("abort", done, { once: true });
+      // Last: a stop already made calls `done` now, which undoes what is set above.
+      unlisten = onAbort(stopper.signal, done);
     });
 
   /** A holder trusts its lease only for most of it after the last renewal it saw succeed. */
@@ -143,9 +144,9 @@ export function startEventConsumer(
    */
   const watchHold = () => {
     const fence = new AbortController();
-    const onStop = () => fence.abort(new Error("The consumer is stopping."));
-    if (stopped()) onStop();
-    else stopper.signal.addEventListener("abort", onStop, { once: true });
+    const unlistenStop = onAbort(stopper.signal, () =>
+      fence.abort(new Error("The consumer is stopping.")),
+    );
     let notify: (() => void) | undefined;
     const timer = setInterval(
       () => {
@@ -169,7 +170,7 @@ export function startEventConsumer(
         fence.abort(new Error("The consumer's lease on its name can no longer be trusted.")),
       cancel: () => {
         clearInterval(timer);
-        stopper.signal.removeEventListener("abort", onStop);
+        unlistenStop();
         fence.abort(new Error("The consumer's hold on its name ended."));
       },
     };

@@ -11,6 +11,7 @@ import type { DeadLetter } from "../storage/feed-types.js";
 import type { PayoutStore } from "../storage/types.js";
 import type { EventConsumer, HandlerContext } from "./consumer-types.js";
 import type { PayoutEvents } from "./event-feed.js";
+import { onAbort } from "./on-abort.js";
 import type { PayoutEvent } from "./payout-event.js";
 import {
   createWebhookTransport,
@@ -273,9 +274,8 @@ export function createWebhookRelay(
     await stopping;
     transport.close();
   };
-  // A signal aborted already never fires: the relay then stops at once.
-  if (valid.signal?.aborted) void stop();
-  else valid.signal?.addEventListener("abort", () => void stop(), { once: true });
+  // A signal aborted already stops the relay at once.
+  if (valid.signal) onAbort(valid.signal, () => void stop());
 
   return {
     name,
