@@ -39,6 +39,20 @@ const fill = async (store: PayoutStore, n: number) => {
 const feedOf = (store: PayoutStore, owner: string) =>
   createEventFeed({ store, owner, onLocalStep: () => () => undefined });
 
+/** A feed whose local steps the test makes: `step()` wakes its consumers as a save would. */
+function feedWithSteps(store: PayoutStore, owner: string) {
+  let wake: (() => void) | undefined;
+  const feed = createEventFeed({
+    store,
+    owner,
+    onLocalStep: (w) => {
+      wake = w;
+      return () => undefined;
+    },
+  });
+  return { feed, step: () => wake?.() };
+}
+
 /** Records, per event, which holders had it in flight, and whether two overlapped. */
 function overlapTracker() {
   let inFlight = 0;
@@ -303,15 +317,7 @@ describe("consumer wake-ups", () => {
     });
     cleanups.push(() => holder.stop());
     while (!holder.holding) await sleep(5);
-    let step: (() => void) | undefined;
-    const feed = createEventFeed({
-      store,
-      owner: "standby",
-      onLocalStep: (wake) => {
-        step = wake;
-        return () => undefined;
-      },
-    });
+    const { feed, step } = feedWithSteps(store, "standby");
     const claim = store.claimConsumer.bind(store);
     let claims = 0;
     store.claimConsumer = async (...args) => {
@@ -322,7 +328,7 @@ describe("consumer wake-ups", () => {
     cleanups.push(() => standby.stop());
     while (claims < 1) await sleep(5);
     for (let i = 0; i < 5; i++) {
-      step?.();
+      step();
       await sleep(20);
     }
     await sleep(500);
@@ -334,15 +340,7 @@ describe("consumer wake-ups", () => {
   test("a local step saved while the holder reads is not lost: the next nap is the gather time, not the poll", async () => {
     const store = createMemoryStore();
     await fill(store, 1);
-    let step: (() => void) | undefined;
-    const feed = createEventFeed({
-      store,
-      owner: "wake-test",
-      onLocalStep: (wake) => {
-        step = wake;
-        return () => undefined;
-      },
-    });
+    const { feed, step } = feedWithSteps(store, "wake-test");
     // A read that takes its lines, then is slow to hand them back: a line saved meanwhile
     // (and the step's wake-up) falls after what it read.
     const read = store.readJournal.bind(store);
@@ -367,10 +365,10 @@ describe("consumer wake-ups", () => {
     slowRead = async () => {
       slowRead = undefined;
       await store.create(newPayout("k2"), line(null, "created.queued", "PAY"));
-      step?.();
+      step();
       await sleep(30);
     };
-    step?.();
+    step();
     const deadline = Date.now() + 5_000;
     while (seen.length < 2 && Date.now() < deadline) await sleep(5);
     expect(seen).toEqual([1, 2]);
@@ -379,7 +377,7 @@ describe("consumer wake-ups", () => {
   test("stop() during a read returns at once, not after the nap that read would have led to", async () => {
     const store = createMemoryStore();
     await fill(store, 1);
-    const feed = createEventFeed({ store, owner: "stop-test", onLocalStep: () => () => undefined });
+    const feed = feedOf(store, "stop-test");
     const read = store.readJournal.bind(store);
     let emptyRead!: () => void;
     const reachedEmptyRead = new Promise<void>((resolve) => {
@@ -403,7 +401,7 @@ describe("consumer wake-ups", () => {
   test("a consumer given a signal aborted already never holds the name and is done at once", async () => {
     const store = createMemoryStore();
     await fill(store, 1);
-    const feed = createEventFeed({ store, owner: "aborted", onLocalStep: () => () => undefined });
+    const feed = feedOf(store, "aborted");
     const seen: number[] = [];
     const consumer = feed.consume("aborted", (event) => void seen.push(event.seq), {
       pollMs: 600_000,

@@ -30,6 +30,35 @@ afterAll(() => {
   context.disable();
 });
 
+type WithFn = AsyncLocalStorageContextManager["with"];
+
+/**
+ * Runs `body` under a misbehaving context manager: a working one but for its `with()`, which
+ * `makeWith` gives (from the working one's). The suite's own manager is put back after.
+ */
+async function underContextManager(
+  makeWith: (realWith: WithFn) => (...args: Parameters<WithFn>) => unknown,
+  body: () => Promise<void>,
+): Promise<void> {
+  const real = new AsyncLocalStorageContextManager().enable();
+  const manager = {
+    active: () => real.active(),
+    with: makeWith(real.with.bind(real)),
+    bind: real.bind.bind(real),
+    enable: () => manager,
+    disable: () => manager,
+  };
+  context.disable();
+  context.setGlobalContextManager(manager as unknown as AsyncLocalStorageContextManager);
+  try {
+    await body();
+  } finally {
+    real.disable();
+    context.disable();
+    context.setGlobalContextManager(contextManager.enable());
+  }
+}
+
 describe("payout traces", () => {
   test("a payout is one span from intake to rest, with a child span per effect carrying its ids", async () => {
     const sandbox = await testSandbox(fast);
@@ -304,41 +333,30 @@ describe("payout traces", () => {
     expect(await requestsOf(throwing, "processor", 1)).toEqual(plain);
 
     // A context manager whose with() runs the function but returns nothing.
-    const real = new AsyncLocalStorageContextManager().enable();
-    const losing = {
-      active: () => real.active(),
-      with: (ctx: Parameters<typeof real.with>[0], fn: () => unknown) => {
-        real.with(ctx, fn);
+    await underContextManager(
+      (realWith) => (ctx, fn) => {
+        realWith(ctx, fn);
         return undefined;
       },
-      bind: real.bind.bind(real),
-      enable: () => losing,
-      disable: () => losing,
-    };
-    context.disable();
-    context.setGlobalContextManager(losing as unknown as AsyncLocalStorageContextManager);
-    try {
-      // It carries contexts (its with() runs the function inside): the effect runs inside
-      // it, its span active, and still once.
-      let activeInEffect = false;
-      const lost = testPayouts(sandbox, {
-        platform: createPiPlatform({
-          apiKey: sandbox.apiKey,
-          baseUrl: sandbox.apiUrl,
-          fetch: async (input, init) => {
-            activeInEffect ||= trace.getActiveSpan() !== undefined;
-            return fetch(input, init);
-          },
-        }),
-        telemetry: { tracerProvider: tracing.provider },
-      });
-      expect(await requestsOf(lost, "lost-result", 2)).toEqual(plain);
-      expect(activeInEffect).toBe(true);
-    } finally {
-      real.disable();
-      context.disable();
-      context.setGlobalContextManager(contextManager.enable());
-    }
+      async () => {
+        // It carries contexts (its with() runs the function inside): the effect runs inside
+        // it, its span active, and still once.
+        let activeInEffect = false;
+        const lost = testPayouts(sandbox, {
+          platform: createPiPlatform({
+            apiKey: sandbox.apiKey,
+            baseUrl: sandbox.apiUrl,
+            fetch: async (input, init) => {
+              activeInEffect ||= trace.getActiveSpan() !== undefined;
+              return fetch(input, init);
+            },
+          }),
+          telemetry: { tracerProvider: tracing.provider },
+        });
+        expect(await requestsOf(lost, "lost-result", 2)).toEqual(plain);
+        expect(activeInEffect).toBe(true);
+      },
+    );
   });
 
   test("a sampler sees the network when pay() and enqueue() start their spans, and can drop a network", async () => {
@@ -374,42 +392,36 @@ describe("payout traces", () => {
 
   test("a context manager that runs a with() callback late (at its next with()) never runs an effect twice", async () => {
     const sandbox = await testSandbox(fast);
-    const real = new AsyncLocalStorageContextManager().enable();
     const late: Array<() => void> = [];
-    const deferring = {
-      active: () => real.active(),
-      with: (ctx: Parameters<typeof real.with>[0], fn: () => unknown) => {
+    await underContextManager(
+      (realWith) => (ctx, fn) => {
         for (const call of late.splice(0)) call();
-        late.push(() => real.with(ctx, fn));
+        late.push(() => realWith(ctx, fn));
         return undefined;
       },
-      bind: real.bind.bind(real),
-      enable: () => deferring,
-      disable: () => deferring,
-    };
-    context.disable();
-    context.setGlobalContextManager(deferring as unknown as AsyncLocalStorageContextManager);
-    try {
-      const payouts = testPayouts(sandbox, {
-        telemetry: { tracerProvider: testTracing().provider },
-      });
-      for (const key of ["late-1", "late-2", "late-3"]) {
-        const payout = await payouts.pay({ key, uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
-        expect(payout.state).toBe("completed");
-      }
-      for (const call of late.splice(0)) call();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const count = (method: string, path: string) =>
-        sandbox.requests().filter((r) => r.method === method && r.path === path).length;
-      expect(sandbox.ledgerPayments()).toHaveLength(3);
-      expect(count("POST", "/v2/payments")).toBe(3);
-      expect(count("POST", "/transactions")).toBe(3);
-      await payouts.close();
-    } finally {
-      real.disable();
-      context.disable();
-      context.setGlobalContextManager(contextManager.enable());
-    }
+      async () => {
+        const payouts = testPayouts(sandbox, {
+          telemetry: { tracerProvider: testTracing().provider },
+        });
+        for (const key of ["late-1", "late-2", "late-3"]) {
+          const payout = await payouts.pay({
+            key,
+            uid: sandbox.users[0]!.uid,
+            amount: 1,
+            memo: "m",
+          });
+          expect(payout.state).toBe("completed");
+        }
+        for (const call of late.splice(0)) call();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const count = (method: string, path: string) =>
+          sandbox.requests().filter((r) => r.method === method && r.path === path).length;
+        expect(sandbox.ledgerPayments()).toHaveLength(3);
+        expect(count("POST", "/v2/payments")).toBe(3);
+        expect(count("POST", "/transactions")).toBe(3);
+        await payouts.close();
+      },
+    );
   });
 
   test("a context manager whose with() throws: the payout completes, every span it started ends, effects included", async () => {
@@ -426,37 +438,26 @@ describe("payout traces", () => {
         },
       ],
     });
-    const real = new AsyncLocalStorageContextManager().enable();
-    const throwing = {
-      active: () => real.active(),
-      with: () => {
+    await underContextManager(
+      () => () => {
         throw new Error("context manager bug");
       },
-      bind: real.bind.bind(real),
-      enable: () => throwing,
-      disable: () => throwing,
-    };
-    context.disable();
-    context.setGlobalContextManager(throwing as unknown as AsyncLocalStorageContextManager);
-    try {
-      const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
-      const payout = await payouts.pay({
-        key: "throwing-manager",
-        uid: sandbox.users[0]!.uid,
-        amount: 1,
-        memo: "m",
-      });
-      expect(payout.state).toBe("completed");
-      payouts.flushTelemetry();
-      expect(started).toContain("pi-payments.payout");
-      expect(started).toContain("pi-payments.complete");
-      expect([...ended].sort()).toEqual([...started].sort());
-      await payouts.close();
-    } finally {
-      real.disable();
-      context.disable();
-      context.setGlobalContextManager(contextManager.enable());
-    }
+      async () => {
+        const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
+        const payout = await payouts.pay({
+          key: "throwing-manager",
+          uid: sandbox.users[0]!.uid,
+          amount: 1,
+          memo: "m",
+        });
+        expect(payout.state).toBe("completed");
+        payouts.flushTelemetry();
+        expect(started).toContain("pi-payments.payout");
+        expect(started).toContain("pi-payments.complete");
+        expect([...ended].sort()).toEqual([...started].sort());
+        await payouts.close();
+      },
+    );
   });
 
   test("a failed payout carries its code as error.type, a refused submit Horizon's result code", async () => {
