@@ -6,7 +6,7 @@
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { median } from "../stats.mjs";
+import { inTurns } from "./library-cpu.mjs";
 import { sqliteSides } from "./library-cpu-sides.mjs";
 
 const sideScript = fileURLToPath(new URL("./library-cpu-side.mjs", import.meta.url));
@@ -31,29 +31,14 @@ export async function libraryCpuInProcesses({ rounds, chunkPayouts, warmUp = 200
   const children = {};
   // One at a time: a side warms up alone, as in one process.
   for (const name of names) children[name] = await startSide(name, warmUp);
-  const runs = Object.fromEntries(names.map((name) => [name, []]));
   try {
-    for (let round = 0; round < rounds; round++) {
-      const shift = round % names.length;
-      for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
-        runs[name].push(await askChunk(children[name], chunkPayouts));
-      }
-    }
+    return await inTurns(names, { rounds, chunkPayouts }, (name) =>
+      askChunk(children[name], chunkPayouts),
+    );
   } finally {
     for (const child of Object.values(children)) {
       child.send({ close: true });
       await once(child, "exit");
     }
   }
-  return Object.fromEntries(
-    names.map((name) => [
-      name,
-      {
-        cpuMs: median(runs[name].map((r) => r.cpuMs)),
-        wallMs: median(runs[name].map((r) => r.wallMs)),
-        rounds: runs[name].map((r) => r.cpuMs),
-        per: chunkPayouts,
-      },
-    ]),
-  );
 }

@@ -1,7 +1,7 @@
 // One side of case 3 in a process of its own (see library-cpu-processes.mjs): it opens the
 // side named by its argument, warms it up, then pays a chunk each time its parent asks and
 // answers with the chunk's figures (this process's CPU only).
-import { chunk, openSide } from "./library-cpu.mjs";
+import { chunk, closeSide, openSide } from "./library-cpu.mjs";
 import { sqliteSides } from "./library-cpu-sides.mjs";
 
 const [name, warmUp] = process.argv.slice(2);
@@ -12,9 +12,7 @@ process.on("message", async (message) => {
     process.send({ figures: await chunk(side, message.chunk) });
     return;
   }
-  await side.feed?.stop();
-  await side.payouts.close();
-  await side.drop?.();
+  await closeSide(side);
   process.send({ closed: true }, () => process.exit(0));
 });
 process.send({ ready: true });

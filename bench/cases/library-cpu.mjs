@@ -48,8 +48,7 @@ export async function cpuOnFreshStore(makeStore, count, warmUp = 200) {
   const side = await openSide({ makeStore: async () => made });
   await chunk(side, warmUp);
   const figures = await chunk(side, count);
-  await side.payouts.close();
-  await side.drop?.();
+  await closeSide(side);
   return figures;
 }
 
@@ -68,17 +67,34 @@ export async function libraryCpu(sides, { rounds, chunkPayouts, warmUp = 200 }) 
   for (const name of names) open[name] = await openSide(sides[name]);
   // Warm the JIT up first: a long-running service runs warm.
   for (const name of names) await chunk(open[name], warmUp);
+  try {
+    return await inTurns(names, { rounds, chunkPayouts }, (name) =>
+      chunk(open[name], chunkPayouts),
+    );
+  } finally {
+    for (const name of names) await closeSide(open[name]);
+  }
+}
+
+/** Stops a side's consumer, closes its runtime and drops its store. */
+export async function closeSide(side) {
+  await side.feed?.stop();
+  await side.payouts.close();
+  await side.drop?.();
+}
+
+/**
+ * Pays `rounds` rounds of one chunk per side, the sides back to back, starting one side later
+ * each round (`payChunk(name)` answers a chunk's figures), and sums each side up: the median
+ * CPU and wall time per payout, and every round's CPU in order (ratios are paired by round).
+ */
+export async function inTurns(names, { rounds, chunkPayouts }, payChunk) {
   const runs = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
     const shift = round % names.length;
     for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
-      runs[name].push(await chunk(open[name], chunkPayouts));
+      runs[name].push(await payChunk(name));
     }
-  }
-  for (const name of names) {
-    await open[name].feed?.stop();
-    await open[name].payouts.close();
-    await open[name].drop?.();
   }
   return Object.fromEntries(
     names.map((name) => [
