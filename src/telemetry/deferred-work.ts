@@ -7,10 +7,10 @@
  * done in one go: once `maxTasks` wait, at most `maxDelayMs` after the first of them was
  * queued, on `flush()` (`payouts.flushTelemetry()`), and when the runtime closes.
  *
- * Why: measured on 2026-12-07 (docs/benchmarks.md), the same SDK calls cost several times
- * more CPU when spread between a payout's steps (the runtime's machine, JSON and store work
- * in between, and SQLite's waits for the disk, leave the SDK's code and data cold) than when
- * run together, and batches of many payouts cost less than a batch per payout. Times are
+ * Why: measured on 2026-12-07 (docs/benchmarks.md, figures of 2026-12-08), the same SDK
+ * calls cost more CPU when spread between a payout's steps (the runtime's machine, JSON and
+ * store work in between, and SQLite's waits for the disk, leave the SDK's code and data cold)
+ * than when run together, and batches of many payouts cost less than a batch per payout. Times are
  * taken when things happen (`performance.now()`), so what spans and histograms say does not
  * move; only when the SDK sees it does (a span processor's export is later still).
  */
