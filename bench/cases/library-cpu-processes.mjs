@@ -26,7 +26,7 @@ async function askChunk(child, count) {
   return answer.figures;
 }
 
-export async function libraryCpuInProcesses({ rounds, chunkPayouts, warmUp = 200 }) {
+export async function libraryCpuInProcesses({ rounds, chunkPayouts, warmUp }) {
   const names = Object.keys(sqliteSides());
   const children = {};
   // One at a time: a side warms up alone, as in one process.

@@ -61,11 +61,11 @@ export async function cpuOnFreshStore(makeStore, count, warmUp = 200) {
  * i, and a side's ratio is taken round by round (report.mjs). Fresh stores per round, as
  * until 2026-12-04, paired rounds seconds apart, and the ratios swung by 0.1 between runs.
  */
-export async function libraryCpu(sides, { rounds, chunkPayouts, warmUp = 200 }) {
+export async function libraryCpu(sides, { rounds, chunkPayouts, warmUp }) {
   const names = Object.keys(sides);
   const open = {};
   for (const name of names) open[name] = await openSide(sides[name]);
-  // Warm the JIT up first: a long-running service runs warm.
+  // Warm the JIT up first: a long-running service runs warm (see run.mjs's cpuWarmUp).
   for (const name of names) await chunk(open[name], warmUp);
   try {
     return await inTurns(names, { rounds, chunkPayouts }, (name) =>
