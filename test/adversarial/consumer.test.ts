@@ -39,6 +39,15 @@ const fill = async (store: PayoutStore, n: number) => {
 const feedOf = (store: PayoutStore, owner: string) =>
   createEventFeed({ store, owner, onLocalStep: () => () => undefined });
 
+/** `inner`, whose acknowledgements fail (a store blip, a cut connection) while `failing()` says so. */
+const withFailingAcks = (inner: PayoutStore, failing: () => boolean): PayoutStore => ({
+  ...inner,
+  ackConsumer: async (...args) => {
+    if (failing()) throw new Error("connection reset");
+    return inner.ackConsumer(...args);
+  },
+});
+
 /** A feed whose local steps the test makes: `step()` wakes its consumers as a save would. */
 function feedWithSteps(store: PayoutStore, owner: string) {
   let wake: (() => void) | undefined;
@@ -165,11 +174,7 @@ describe("consumer exclusivity", () => {
     await fill(inner, 3);
     // The store refuses every renewal for a while: the holder's lease can no longer be trusted.
     let refusing = false;
-    const store: PayoutStore = {
-      ...inner,
-      ackConsumer: (...args) =>
-        refusing ? Promise.reject(new Error("store unreachable")) : inner.ackConsumer(...args),
-    };
+    const store = withFailingAcks(inner, () => refusing);
     let inFlight = 0;
     let maxInFlight = 0;
     const calls: number[] = [];
@@ -202,13 +207,7 @@ describe("consumer exclusivity", () => {
     const inner = createMemoryStore();
     await fill(inner, 20);
     let fail = 3;
-    const flaky: PayoutStore = {
-      ...inner,
-      ackConsumer: async (...args) => {
-        if (fail-- > 0) throw new Error("connection reset");
-        return inner.ackConsumer(...args);
-      },
-    };
+    const flaky = withFailingAcks(inner, () => fail-- > 0);
     const seen: number[] = [];
     const c = feedOf(flaky, "me").consume("x", (e) => void seen.push(e.seq), {
       batchSize: 4,
@@ -229,13 +228,7 @@ describe("consumer exclusivity", () => {
     const inner = createMemoryStore();
     await fill(inner, 3);
     let failing = false;
-    const flaky: PayoutStore = {
-      ...inner,
-      ackConsumer: async (...args) => {
-        if (failing) throw new Error("connection reset");
-        return inner.ackConsumer(...args);
-      },
-    };
+    const flaky = withFailingAcks(inner, () => failing);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;

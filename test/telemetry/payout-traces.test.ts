@@ -12,6 +12,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createPiPlatform } from "../../src/adapters/pi-platform.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
 import { createMemoryStore } from "../../src/storage/memory-store.js";
 import { createSqliteStore } from "../../src/storage/sqlite-store.js";
 import { expectPaidAtMostOnce, testPayouts } from "../helpers/payouts.js";
@@ -31,6 +32,14 @@ afterAll(() => {
 });
 
 type WithFn = AsyncLocalStorageContextManager["with"];
+
+/** The payout each test asks for: `amount` Pi to the sandbox's first user, under `key`. */
+const payoutOf = (sandbox: Sandbox, key: string, amount = 1) => ({
+  key,
+  uid: sandbox.users[0]!.uid,
+  amount,
+  memo: "m",
+});
 
 /**
  * Runs `body` under a misbehaving context manager: a working one but for its `with()`, which
@@ -64,12 +73,7 @@ describe("payout traces", () => {
     const sandbox = await testSandbox(fast);
     const tracing = testTracing();
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
-    const payout = await payouts.pay({
-      key: "traced-1",
-      uid: sandbox.users[0]!.uid,
-      amount: 1,
-      memo: "m",
-    });
+    const payout = await payouts.pay(payoutOf(sandbox, "traced-1"));
     expect(payout.state).toBe("completed");
     payouts.flushTelemetry();
 
@@ -124,7 +128,7 @@ describe("payout traces", () => {
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
     const host = tracing.provider.getTracer("host");
     await host.startActiveSpan("POST /refunds", async (request) => {
-      await payouts.pay({ key: "child", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+      await payouts.pay(payoutOf(sandbox, "child"));
       request.end();
     });
     payouts.flushTelemetry();
@@ -155,7 +159,7 @@ describe("payout traces", () => {
       }),
       telemetry: { tracerProvider: tracing.provider },
     });
-    await payouts.pay({ key: "nested", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    await payouts.pay(payoutOf(sandbox, "nested"));
     // Recorded in batches: flushTelemetry() records what waits (as close() and 200 ms do).
     payouts.flushTelemetry();
 
@@ -194,7 +198,7 @@ describe("payout traces", () => {
     const sandbox = await testSandbox(fast);
     const tracing = testTracing();
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
-    await payouts.enqueue({ key: "called-off", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    await payouts.enqueue(payoutOf(sandbox, "called-off"));
     await payouts.cancel("called-off", { by: "alice", reason: "duplicate order" });
     await payouts.close();
     const run = tracing.named("pi-payments.payout")[0]!;
@@ -218,12 +222,7 @@ describe("payout traces", () => {
         },
         telemetry: { tracerProvider: tracing.provider },
       });
-      const paid = await payouts.pay({
-        key: "hooked",
-        uid: sandbox.users[0]!.uid,
-        amount: 1,
-        memo: "m",
-      });
+      const paid = await payouts.pay(payoutOf(sandbox, "hooked"));
       expect(paid.state).toBe("completed");
       await payouts.close();
       const run = tracing.named("pi-payments.payout")[0]!;
@@ -240,9 +239,7 @@ describe("payout traces", () => {
     const tracing = testTracing();
     const aborted = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
     const signal = AbortSignal.abort();
-    await expect(
-      aborted.pay({ key: "aborted", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" }, { signal }),
-    ).rejects.toThrow();
+    await expect(aborted.pay(payoutOf(sandbox, "aborted"), { signal })).rejects.toThrow();
     aborted.flushTelemetry();
     expect(
       tracing.named("pi-payments.payout").map((s) => s.attributes["pi_payments.payout.key"]),
@@ -404,12 +401,7 @@ describe("payout traces", () => {
           telemetry: { tracerProvider: testTracing().provider },
         });
         for (const key of ["late-1", "late-2", "late-3"]) {
-          const payout = await payouts.pay({
-            key,
-            uid: sandbox.users[0]!.uid,
-            amount: 1,
-            memo: "m",
-          });
+          const payout = await payouts.pay(payoutOf(sandbox, key));
           expect(payout.state).toBe("completed");
         }
         for (const call of late.splice(0)) call();
@@ -444,12 +436,7 @@ describe("payout traces", () => {
       },
       async () => {
         const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
-        const payout = await payouts.pay({
-          key: "throwing-manager",
-          uid: sandbox.users[0]!.uid,
-          amount: 1,
-          memo: "m",
-        });
+        const payout = await payouts.pay(payoutOf(sandbox, "throwing-manager"));
         expect(payout.state).toBe("completed");
         payouts.flushTelemetry();
         expect(started).toContain("pi-payments.payout");
@@ -464,12 +451,7 @@ describe("payout traces", () => {
     const sandbox = await testSandbox({ ...fast, walletBalance: "0.5" });
     const tracing = testTracing();
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
-    const payout = await payouts.pay({
-      key: "poor",
-      uid: sandbox.users[0]!.uid,
-      amount: 5,
-      memo: "m",
-    });
+    const payout = await payouts.pay(payoutOf(sandbox, "poor", 5));
     expect(payout.failure?.code).toBe("INSUFFICIENT_FUNDS");
     payouts.flushTelemetry();
     const root = tracing.named("pi-payments.payout")[0]!;
@@ -492,12 +474,7 @@ describe("payout traces", () => {
     });
     const tracing = testTracing();
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
-    const payout = await payouts.pay({
-      key: "flaky",
-      uid: sandbox.users[0]!.uid,
-      amount: 1,
-      memo: "m",
-    });
+    const payout = await payouts.pay(payoutOf(sandbox, "flaky"));
     expect(payout.state).toBe("completed");
     payouts.flushTelemetry();
     const [failed, retried] = tracing.named("pi-payments.create_payment");
@@ -510,7 +487,7 @@ describe("payout traces", () => {
     const sandbox = await testSandbox(fast);
     const tracing = testTracing();
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: tracing.provider } });
-    await payouts.enqueue({ key: "queued", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    await payouts.enqueue(payoutOf(sandbox, "queued"));
     const [resumed] = await payouts.resume({ wait: true });
     expect(resumed!.state).toBe("completed");
     payouts.flushTelemetry();
@@ -541,9 +518,7 @@ describe("payout traces", () => {
           }
         },
       });
-      void first
-        .pay({ key: "crashy", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" })
-        .catch(() => undefined);
+      void first.pay(payoutOf(sandbox, "crashy")).catch(() => undefined);
       await crashed;
       await first.close({ abandon: true });
       // The process "died": its payout span never ended, its effects' spans did.
@@ -588,7 +563,7 @@ describe("payout traces", () => {
       spanProcessors: [new SimpleSpanProcessor(exporter)],
     });
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: provider } });
-    await payouts.enqueue({ key: "unsampled", uid: sandbox.users[0]!.uid, amount: 1, memo: "m" });
+    await payouts.enqueue(payoutOf(sandbox, "unsampled"));
     const [paid] = await payouts.resume({ wait: true });
     expect(paid!.state).toBe("completed");
     expect(exporter.getFinishedSpans()).toEqual([]);
@@ -612,12 +587,7 @@ describe("payout traces", () => {
       },
     };
     const payouts = testPayouts(sandbox, { telemetry: { tracerProvider: broken } });
-    const payout = await payouts.pay({
-      key: "robust",
-      uid: sandbox.users[0]!.uid,
-      amount: 1,
-      memo: "m",
-    });
+    const payout = await payouts.pay(payoutOf(sandbox, "robust"));
     expect(payout.state).toBe("completed");
     expect(trace.getActiveSpan()).toBeUndefined();
   });
